@@ -1,0 +1,52 @@
+/**
+ * Hashing content to compare it with a descriptor's digest. Only the
+ * registered algorithms of image-spec `descriptor.md` ("Registered
+ * algorithms": sha256, sha512) can be checked; a blob named by any other
+ * algorithm is refused rather than written or served unverified.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { ClonerError } from '../core/errors.js';
+import { splitDigest } from './layout-paths.js';
+
+const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set(['sha256', 'sha512']);
+
+export interface DigestHasher {
+  update(chunk: Uint8Array): void;
+  /** `<algorithm>:<hex>` of everything passed to update, in the expected digest's algorithm. */
+  digest(): string;
+}
+
+export function createDigestHasher(expected: string): DigestHasher {
+  const parts = splitDigest(expected);
+  if (parts === undefined || !SUPPORTED_ALGORITHMS.has(parts.algorithm)) {
+    throw new ClonerError(
+      'IC_ERR_BAD_DIGEST',
+      `cannot verify digest ${JSON.stringify(expected)}: supported algorithms are sha256 and sha512`,
+    );
+  }
+  const hash: Hash = createHash(parts.algorithm);
+  return {
+    update: (chunk) => {
+      hash.update(chunk);
+    },
+    digest: () => `${parts.algorithm}:${hash.digest('hex')}`,
+  };
+}
+
+/** Whether `bytes` hash to `expected` (which must use a supported algorithm). */
+export function bytesMatchDigest(bytes: Uint8Array, expected: string): boolean {
+  const hasher = createDigestHasher(expected);
+  hasher.update(bytes);
+  return hasher.digest() === expected;
+}
+
+const REGISTERED_DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+/**
+ * Whether a reference is a digest rather than a tag. Stricter than the
+ * grammar on purpose: a ref.name such as `alpine:3-19` also matches
+ * `<algorithm>:<encoded>`, but never a registered algorithm's hex.
+ */
+export function isRegisteredDigest(reference: string): boolean {
+  return REGISTERED_DIGEST.test(reference);
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/** image-cloner command line: the composition root for each subcommand. */
+import { isClonerError } from './core/errors.js';
+import { runCopyCommand } from './cli/copy-command.js';
+
+const USAGE = `usage: image-cloner <command> [options]
+
+commands:
+  copy SRC DST   copy an image (all platforms) between registries or OCI archives
+
+Run "image-cloner <command> --help" for a command's options.
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const io = {
+    stdout: (text: string) => process.stdout.write(text),
+    stderr: { isTTY: process.stderr.isTTY === true, write: (text: string) => process.stderr.write(text) },
+  };
+  switch (command) {
+    case 'copy':
+      return runCopyCommand(rest, io);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`image-cloner: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isClonerError(error)) {
+      process.stderr.write(`image-cloner: ${error.message} [${error.code}]\n`);
+      process.exitCode = error.code === 'IC_ERR_USAGE' ? 2 : 1;
+    } else {
+      process.stderr.write(`image-cloner: unexpected error: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

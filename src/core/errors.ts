@@ -1,0 +1,66 @@
+/**
+ * Typed errors with stable codes (in the manner of undici's UND_ERR_* codes):
+ * callers and tests branch on `code`, never on message text.
+ */
+export const ERROR_CODES = [
+  'IC_ERR_BAD_REFERENCE',
+  'IC_ERR_BAD_DIGEST',
+  'IC_ERR_BAD_PLATFORM',
+  'IC_ERR_BAD_LOCATION',
+  'IC_ERR_BAD_MANIFEST',
+  'IC_ERR_SCHEMA1',
+  'IC_ERR_BAD_AUTH_CONFIG',
+  'IC_ERR_BAD_CHALLENGE',
+  'IC_ERR_NOT_FOUND',
+  'IC_ERR_UNAUTHORIZED',
+  'IC_ERR_DENIED',
+  'IC_ERR_TLS',
+  'IC_ERR_UNREACHABLE',
+  'IC_ERR_TIMEOUT',
+  'IC_ERR_REGISTRY',
+  'IC_ERR_DIGEST_MISMATCH',
+  'IC_ERR_SIZE_MISMATCH',
+  'IC_ERR_TOO_LARGE',
+  'IC_ERR_REDIRECT',
+  'IC_ERR_ARCHIVE',
+  'IC_ERR_USAGE',
+  'IC_ERR_ABORTED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ClonerErrorOptions {
+  readonly cause?: unknown;
+  /** True when trying again later may succeed (network faults, 5xx, 429): only these are retried. */
+  readonly temporary?: boolean;
+}
+
+export class ClonerError extends Error {
+  readonly code: ErrorCode;
+  readonly temporary: boolean;
+
+  constructor(code: ErrorCode, message: string, options: ClonerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.temporary = options.temporary ?? false;
+    this.name = 'ClonerError';
+  }
+}
+
+/** Wraps an error with what we were doing ("fetching %q: %w"), keeping its code and temporariness. */
+export function wrapError(context: string, error: unknown): ClonerError {
+  if (error instanceof ClonerError) {
+    return new ClonerError(error.code, `${context}: ${error.message}`, { cause: error, temporary: error.temporary });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ClonerError('IC_ERR_REGISTRY', `${context}: ${message}`, { cause: error });
+}
+
+export function isClonerError(value: unknown): value is ClonerError {
+  return value instanceof ClonerError;
+}
+
+/** For exhaustive switches over closed unions (STYLE rule 9). */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${String(value)}`);
+}
