@@ -7,12 +7,13 @@
  * that was opened even if FILE is replaced meanwhile (copying onto itself).
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { addAbortSignal, Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import type { Descriptor, RawManifest } from '../core/descriptor.js';
 import { ClonerError, isClonerError } from '../core/errors.js';
 import type { ImageSource } from '../mirror/endpoints.js';
 import { checkNotAborted } from './abort-check.js';
 import { formatArchiveLabel } from './archive-label.js';
+import { createFileRangeStream } from './file-range-stream.js';
 import { bytesMatchDigest, isRegisteredDigest } from './digest-hasher.js';
 import { checkLayoutMarker, parseLayoutIndex, selectEntry, type LayoutIndex } from './layout-index.js';
 import { digestOfBlobPath, INDEX_FILE, OCI_LAYOUT_FILE } from './layout-paths.js';
@@ -20,12 +21,9 @@ import { inspectManifest } from './manifest-media-type.js';
 import { readMember, scanTarMembers, type MemberLocation } from './tar-members.js';
 
 /** The limit registries commonly apply to manifests (distribution's default is 4 MiB). */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** index.json and oci-layout are read whole; a larger one is not a layout we should trust. */
 const MAX_LAYOUT_FILE_BYTES = 4 * 1024 * 1024;
-
-/** Reads of a few hundred KiB keep syscalls few while a blob streams. */
-const BLOB_READ_CHUNK_BYTES = 256 * 1024;
 
 class OciArchiveSource implements ImageSource {
   readonly label: string;
@@ -80,16 +78,7 @@ class OciArchiveSource implements ImageSource {
         `${what}: the archive holds ${location.size} bytes, the descriptor declares ${descriptor.size}`,
       );
     }
-    const stream =
-      location.size === 0
-        ? Readable.from([], { objectMode: false })
-        : this.#handle.createReadStream({
-            start: location.offset,
-            end: location.offset + location.size - 1,
-            // The handle is shared by every blob read and closed by close().
-            autoClose: false,
-            highWaterMark: BLOB_READ_CHUNK_BYTES,
-          });
+    const stream = createFileRangeStream(this.#handle, location.offset, location.size, what);
     return signal === undefined ? stream : addAbortSignal(signal, stream);
   }
 

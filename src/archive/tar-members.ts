@@ -7,6 +7,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { extract } from 'tar-stream';
 import { ClonerError } from '../core/errors.js';
+import { createFileRangeStream } from './file-range-stream.js';
 import { normalizeMemberName } from './layout-paths.js';
 
 export interface MemberLocation {
@@ -34,16 +35,20 @@ async function checkNotCompressed(handle: FileHandle, where: string): Promise<vo
   }
 }
 
+/** A tar header is one 512-byte block (POSIX ustar); the content starts right after it. */
+const TAR_BLOCK_BYTES = 512;
+
 /**
- * Regular files by normalized name. tar-stream reports each header's data
- * offset as `byteOffset`, a field its type declarations leave out, hence the
- * runtime check. A later member replaces an earlier one of the same name, as
- * when tar extracts the archive.
+ * Regular files by normalized name. tar-stream gives each entry the offset
+ * of its own header block (after any pax or GNU long-name blocks, which it
+ * folds into the header), so the content starts one block later. A later
+ * member replaces an earlier one of the same name, as when tar extracts.
  */
 export async function scanTarMembers(handle: FileHandle, where: string): Promise<Map<string, MemberLocation>> {
   await checkNotCompressed(handle, where);
   const members = new Map<string, MemberLocation>();
-  const input = handle.createReadStream({ start: 0, autoClose: false });
+  const { size } = await handle.stat();
+  const input = createFileRangeStream(handle, 0, size, where);
   const parser = extract();
   input.on('error', (error) => parser.destroy(error));
   input.pipe(parser);
@@ -51,11 +56,7 @@ export async function scanTarMembers(handle: FileHandle, where: string): Promise
     for await (const entry of parser) {
       const { header } = entry;
       if (header.type === 'file' || header.type === 'contiguous-file') {
-        const offset = 'byteOffset' in header ? header.byteOffset : undefined;
-        if (typeof offset !== 'number') {
-          throw new Error('tar-stream did not report the offset of a member');
-        }
-        members.set(normalizeMemberName(header.name), { offset, size: header.size ?? 0 });
+        members.set(normalizeMemberName(header.name), { offset: entry.offset + TAR_BLOCK_BYTES, size: header.size });
       }
       entry.resume();
     }

@@ -47,9 +47,8 @@ export const MAX_REPOSITORY_PATH_LENGTH = 255;
  */
 const MAX_REFERENCE_LENGTH = 4096;
 
-// regexp.go, piece by piece. JavaScript regular expressions without the `u`
-// flag use the same ASCII classes as Go's RE2 for `\w`, and backtracking
-// picks the same leftmost-first match.
+// regexp.go, piece by piece, each matched whole against its own part of the
+// input. Without the `u` flag, `\w` is ASCII-only here as in Go's RE2.
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
 const REMOTE_NAME = `${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
 const DOMAIN_NAME_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';

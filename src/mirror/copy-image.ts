@@ -221,7 +221,8 @@ class CopyRun {
         observer?.onBlobDone?.(d, outcome);
         return;
       } catch (error) {
-        const retryable = error instanceof ClonerError && error.temporary && !this.#signal.aborted;
+        const retryable =
+          error instanceof ClonerError && error.temporary && !this.#signal.aborted && this.#dst.singleAttempt !== true;
         if (!retryable || attempt >= policy.maxAttempts) throw wrapError(`blob ${d.digest}`, error);
         observer?.onRetry?.(`blob ${d.digest}`, attempt, error);
         await sleepTimer(computeBackoffMs(attempt, policy, (this.#opts.random ?? Math.random)()), undefined, {

@@ -22,6 +22,12 @@ export type BlobPutResult = 'uploaded' | 'mounted' | 'skipped';
 
 export interface ImageDestination {
   readonly label: string;
+  /**
+   * True when a failed blob write cannot be tried again on this destination
+   * (an archive cannot take back a half-written tar entry): the engine then
+   * fails the copy at the first error instead of retrying.
+   */
+  readonly singleAttempt?: boolean;
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
   /**
    * Cross-repository mount (distribution spec "Mounting a blob from another

@@ -50,6 +50,10 @@ export function pushScope(repository: string): string {
   return `repository:${repository}:pull,push`;
 }
 
+function scopeKey(scopes: readonly string[]): string {
+  return [...new Set(scopes)].sort().join(' ');
+}
+
 export class RegistryAuth {
   readonly #domain: string;
   readonly #credentials: Credentials | undefined;
@@ -104,6 +108,8 @@ export class RegistryAuth {
       this.#bearer = bearer;
       const wanted = [...new Set([...scopes, ...bearer.scopes])];
       const token = await this.#token(wanted, signal, true);
+      // Later requests ask for `scopes` alone: let them find this token too.
+      this.#tokens.set(scopeKey(scopes), token);
       if (token.header !== sent) return token.header;
       throw this.#refused('the registry refused a freshly issued token');
     }
@@ -134,7 +140,7 @@ export class RegistryAuth {
   }
 
   async #token(scopes: readonly string[], signal: AbortSignal | undefined, fresh: boolean): Promise<CachedToken> {
-    const key = [...scopes].sort().join(' ');
+    const key = scopeKey(scopes);
     const cached = this.#tokens.get(key);
     if (!fresh && cached !== undefined && cached.expiresAt > this.#now()) return cached;
     const inFlight = this.#pending.get(key);

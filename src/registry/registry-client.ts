@@ -39,6 +39,16 @@ interface Exchange {
   readonly what: string;
 }
 
+/**
+ * The access a call needs. Checks made on behalf of a push ask for push
+ * access up front, so one token serves every request to the destination.
+ */
+export type Access = 'pull' | 'push';
+
+function scopeFor(repository: string, access: Access): string {
+  return access === 'push' ? pushScope(repository) : pullScope(repository);
+}
+
 export interface ManifestHead {
   readonly digest: string | undefined;
   readonly mediaType: string | undefined;
@@ -98,12 +108,17 @@ export class RegistryClient {
   }
 
   /** HEAD a manifest: undefined when it does not exist. */
-  async headManifest(repository: string, reference: string, signal?: AbortSignal): Promise<ManifestHead | undefined> {
+  async headManifest(
+    repository: string,
+    reference: string,
+    signal?: AbortSignal,
+    access: Access = 'pull',
+  ): Promise<ManifestHead | undefined> {
     const what = `checking manifest ${this.domain}/${repository}:${reference}`;
     const res = await this.#exchange({
       method: 'HEAD',
       url: this.#url(`${repository}/manifests/${encodeURIComponent(reference)}`),
-      scopes: [pullScope(repository)],
+      scopes: [scopeFor(repository, access)],
       headers: { accept: MANIFEST_ACCEPT.join(', ') },
       signal,
       what,
@@ -141,12 +156,12 @@ export class RegistryClient {
     }
   }
 
-  async hasBlob(repository: string, digest: string, signal?: AbortSignal): Promise<boolean> {
+  async hasBlob(repository: string, digest: string, signal?: AbortSignal, access: Access = 'pull'): Promise<boolean> {
     const what = `checking blob ${digest} in ${this.domain}/${repository}`;
     const res = await this.#exchange({
       method: 'HEAD',
       url: this.#url(`${repository}/blobs/${digest}`),
-      scopes: [pullScope(repository)],
+      scopes: [scopeFor(repository, access)],
       signal,
       what,
     });

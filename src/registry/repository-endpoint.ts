@@ -5,6 +5,7 @@ import { formatImageRef, type ImageRef } from '../core/reference.js';
 import type { ImageDestination, ImageSource } from '../mirror/endpoints.js';
 import type { RegistryClient } from './registry-client.js';
 
+/** The ImageDestination methods check with push access: they run only on behalf of a push. */
 export class RepositoryEndpoint implements ImageSource, ImageDestination {
   readonly label: string;
   readonly client: RegistryClient;
@@ -34,7 +35,7 @@ export class RepositoryEndpoint implements ImageSource, ImageDestination {
   }
 
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean> {
-    return this.client.hasBlob(this.ref.path, descriptor.digest, signal);
+    return this.client.hasBlob(this.ref.path, descriptor.digest, signal, 'push');
   }
 
   /** Mounts only within one registry (same client, hence same credentials), from another repository. */
@@ -50,11 +51,11 @@ export class RepositoryEndpoint implements ImageSource, ImageDestination {
   }
 
   async hasManifest(digest: string, signal?: AbortSignal): Promise<boolean> {
-    return (await this.client.headManifest(this.ref.path, digest, signal)) !== undefined;
+    return (await this.client.headManifest(this.ref.path, digest, signal, 'push')) !== undefined;
   }
 
   async resolveTag(tag: string, signal?: AbortSignal): Promise<string | undefined> {
-    return (await this.client.headManifest(this.ref.path, tag, signal))?.digest;
+    return (await this.client.headManifest(this.ref.path, tag, signal, 'push'))?.digest;
   }
 
   putManifest(manifest: RawManifest, tag: string | undefined, signal?: AbortSignal): Promise<void> {

@@ -7,7 +7,7 @@
  * This file also re-exports the layer builders and the push/fetch peer so
  * that tests can import everything image-related from one place.
  */
-import { makeLayer, sha256Digest } from './layers.js';
+import { makeLargeLayerFile, makeLayer, sha256Digest } from './layers.js';
 import type { TestLayer } from './layers.js';
 
 export { makeLayer, makeLargeLayerFile, sha256Digest } from './layers.js';
@@ -170,4 +170,23 @@ export async function makeTwoPlatformIndex(
     }),
   );
   return makeIndex({ format, images });
+}
+
+/**
+ * For benchmarks: an image whose one layer is `sizeMiB` MiB of incompressible
+ * bytes in `file` (see makeLargeLayerFile); pushImage streams it.
+ */
+export async function makeLargeImage(input: {
+  readonly file: string;
+  readonly sizeMiB: number;
+  readonly format: ImageFormat;
+  readonly seed?: string | number;
+  readonly gzip?: boolean;
+}): Promise<TestImage> {
+  const layer = await makeLargeLayerFile(input.file, {
+    sizeMiB: input.sizeMiB,
+    ...(input.seed === undefined ? {} : { seed: input.seed }),
+    ...(input.gzip === undefined ? {} : { gzip: input.gzip }),
+  });
+  return makeImage({ format: input.format, layers: [layer] });
 }

@@ -72,7 +72,7 @@ export async function makeLayer(spec: LayerSpec = {}): Promise<InMemoryLayer> {
   const pack = tar.pack();
   const collected = (async () => {
     const chunks: Buffer[] = [];
-    for await (const chunk of pack) chunks.push(chunk);
+    for await (const chunk of pack) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     return Buffer.concat(chunks);
   })();
   const entries = Object.entries(spec.files ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -104,6 +104,7 @@ export async function makeLargeLayerFile(
   options: { readonly sizeMiB: number; readonly seed?: string | number; readonly gzip?: boolean },
 ): Promise<FileLayer> {
   const total = Math.round(options.sizeMiB * CHUNK);
+  if (total <= 0) throw new Error('makeLargeLayerFile: sizeMiB must be positive');
   const compressed = options.gzip ?? false;
   const tarHash = createHash('sha256');
   const blobHash = createHash('sha256');
@@ -126,9 +127,10 @@ export async function makeLargeLayerFile(
     );
     void (async () => {
       for (let done = 0; done < total; done += CHUNK) {
-        if (!entry.write(next(Math.min(CHUNK, total - done)))) await once(entry, 'drain');
+        const chunk = next(Math.min(CHUNK, total - done));
+        if (done + CHUNK >= total) entry.end(chunk);
+        else if (!entry.write(chunk)) await once(entry, 'drain');
       }
-      entry.end();
     })().catch(reject);
   });
   // Together, so a failing write stream rejects instead of stalling the entry.

@@ -1,17 +1,13 @@
 /**
- * Child processes for tests (registry servers, skopeo, openssl), tracked by
- * pid so that none outlives the test process that started it.
- *
- * Three layers of cleanup, because a test can end in three ways:
- * - normally: the test calls `stop()` (SIGTERM, then SIGKILL after a grace);
- * - by an exception or `process.exit`: the 'exit' hook SIGKILLs what is left;
- * - by SIGKILL of the test process (run-tests' per-file timeout), which runs
- *   no hook at all: a tiny `sh` reaper holds a pipe from us and kills the
- *   pids it was told about when that pipe closes.
+ * Child processes for tests (registry servers, skopeo, openssl): spawned as
+ * leaders of their own process group and tracked (process-tracking.ts) so
+ * that none outlives the test process; output kept in a bounded buffer for
+ * diagnostics; `stop()` is SIGTERM, then SIGKILL after a grace.
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { Socket } from 'node:net';
+import { killGroup, trackChild, untrackChild } from './process-tracking.js';
+
+export { runningManagedPids } from './process-tracking.js';
 
 export interface ExitInfo {
   readonly code: number | null;
@@ -44,22 +40,13 @@ export interface SpawnOptions {
 const DEFAULT_MAX_OUTPUT = 256 * 1024;
 const DEFAULT_GRACE_MS = 2_000;
 
-const live = new Map<number, ChildProcess>();
-let reaper: ChildProcess | undefined;
-let hooksInstalled = false;
-
-/** Pids of every managed process that has not exited yet. */
-export function runningManagedPids(): number[] {
-  return [...live.keys()];
-}
-
 export function spawnManaged(command: string, args: readonly string[], options: SpawnOptions = {}): ManagedProcess {
-  installExitHooks();
   const name = options.name ?? command;
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    detached: true, // its own process group, so stop() also reaches grandchildren
   });
   if (child.pid === undefined) {
     // spawn reports ENOENT asynchronously; swallow it here, it is thrown below.
@@ -67,21 +54,20 @@ export function spawnManaged(command: string, args: readonly string[], options: 
     throw new Error(`spawning ${name}: no pid (is ${command} installed?)`);
   }
   const pid = child.pid;
-  live.set(pid, child);
-  tellReaper(`+${pid}`);
+  trackChild(pid);
 
   const output = new BoundedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
   const lineListeners = new Set<(line: string) => void>();
   let partial = '';
-  const onData = (chunk: Buffer): void => {
-    const text = chunk.toString('utf8');
+  const onData = (text: string): void => {
     output.push(text);
     const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) for (const listener of lineListeners) listener(line);
   };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  // setEncoding decodes across chunk boundaries (a split multi-byte character).
+  child.stdout?.setEncoding('utf8').on('data', onData);
+  child.stderr?.setEncoding('utf8').on('data', onData);
   child.stdin?.on('error', () => {}); // EPIPE if it exits without reading
   if (options.stdin !== undefined) child.stdin?.end(options.stdin);
 
@@ -90,9 +76,16 @@ export function spawnManaged(command: string, args: readonly string[], options: 
     child.on('error', (error) => output.push(`\n[spawn error] ${error.message}\n`));
     child.on('exit', (code, signal) => {
       running = false;
-      live.delete(pid);
-      tellReaper(`-${pid}`);
+      untrackChild(pid);
       resolve({ code, signal });
+    });
+  });
+  // 'close' comes after the output pipes are drained, unlike 'exit'.
+  const closed = new Promise<void>((resolve) => {
+    child.on('close', () => {
+      if (partial !== '') for (const listener of lineListeners) listener(partial);
+      partial = '';
+      resolve();
     });
   });
 
@@ -114,7 +107,7 @@ export function spawnManaged(command: string, args: readonly string[], options: 
         reject(new Error(`${name}: no line matching ${pattern} within ${timeoutMs} ms; output:\n${output.text()}`));
       }, timeoutMs);
       lineListeners.add(listener);
-      void exited.then((info) => {
+      void Promise.all([exited, closed]).then(([info]) => {
         if (!lineListeners.has(listener)) return;
         done();
         reject(new Error(`${name} exited (${describeExit(info)}) before printing ${pattern}; output:\n${output.text()}`));
@@ -122,11 +115,12 @@ export function spawnManaged(command: string, args: readonly string[], options: 
     });
 
   const stop = async (graceMs = DEFAULT_GRACE_MS): Promise<ExitInfo> => {
-    if (!running) return exited;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    if (running) killGroup(pid, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
     const info = await exited;
     clearTimeout(timer);
+    // Anything the child left behind in its group (a shell's children).
+    killGroup(pid, 'SIGKILL');
     return info;
   };
 
@@ -150,16 +144,13 @@ export async function runCommand(
   args: readonly string[],
   options: { readonly stdin?: Buffer | string; readonly timeoutMs?: number; readonly env?: NodeJS.ProcessEnv; readonly redact?: readonly string[] } = {},
 ): Promise<CommandResult> {
-  installExitHooks();
   const child = spawn(command, args, {
     env: options.env ?? process.env,
     stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    detached: true,
   });
   const pid = child.pid;
-  if (pid !== undefined) {
-    live.set(pid, child);
-    tellReaper(`+${pid}`);
-  }
+  if (pid !== undefined) trackChild(pid);
   const stdout: Buffer[] = [];
   const stderr = new BoundedOutput(DEFAULT_MAX_OUTPUT);
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -167,16 +158,15 @@ export async function runCommand(
   child.stdin?.on('error', () => {}); // EPIPE if it exits without reading
   if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => {
+    if (pid !== undefined) killGroup(pid, 'SIGKILL');
+  }, timeoutMs);
   const info = await new Promise<ExitInfo>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal }));
   }).finally(() => {
     clearTimeout(timer);
-    if (pid !== undefined) {
-      live.delete(pid);
-      tellReaper(`-${pid}`);
-    }
+    if (pid !== undefined) untrackChild(pid);
   });
   const result = { ...info, stdout: Buffer.concat(stdout), stderr: stderr.text() };
   if (info.code !== 0) {
@@ -239,45 +229,4 @@ class BoundedOutput {
     const body = this.chunks.join('');
     return this.dropped > 0 ? `[... ${this.dropped} chars dropped ...]\n${body}` : body;
   }
-}
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', () => {
-    for (const child of live.values()) child.kill('SIGKILL');
-  });
-  // Without a handler, SIGINT/SIGTERM end Node without running 'exit' hooks.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
-  }
-  startReaper();
-}
-
-// The reaper reads "+PID"/"-PID" lines; on EOF (we died, however) it SIGKILLs
-// the pids still listed. Our end of the pipe is unref'd so it never keeps the
-// test process alive.
-const REAPER_SCRIPT = `pids=" "
-while IFS= read -r line; do
-  case "$line" in
-    +*) pids="$pids\${line#+} " ;;
-    -*) pids=$(printf '%s' "$pids" | sed "s/ \${line#-} / /") ;;
-  esac
-done
-for p in $pids; do kill -9 "$p" 2>/dev/null; done
-exit 0`;
-
-function startReaper(): void {
-  const child = spawn('sh', ['-c', REAPER_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-  child.on('error', () => {});
-  child.stdin?.on('error', () => {});
-  child.unref();
-  // At run time stdin is a net.Socket, which has unref(); its type says Writable.
-  const stdin: unknown = child.stdin;
-  if (stdin instanceof Socket) stdin.unref();
-  reaper = child;
-}
-
-function tellReaper(line: string): void {
-  reaper?.stdin?.write(`${line}\n`);
 }

@@ -100,7 +100,7 @@ export async function pushImage(
     await putManifest(peer, repo, tag ?? artifact.manifest.digest, artifact.manifest);
     return { digest: artifact.manifest.digest };
   } catch (error) {
-    throw new Error(`pushing ${repo}:${tag ?? artifact.manifest.digest}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`pushing ${repo}:${tag ?? artifact.manifest.digest}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   } finally {
     await peer.close();
   }

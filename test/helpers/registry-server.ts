@@ -6,11 +6,11 @@
  * JSON, which the registry's YAML parser reads as-is.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { runCommand, spawnManaged } from './processes.js';
+import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { sharedTestPki } from './tls.js';
 import type { TestPki } from './tls.js';
 import { startTokenServer } from './token-server.js';
@@ -41,6 +41,10 @@ export interface TestRegistry {
   readonly tls: boolean;
   readonly auth: RegistryAuth;
   readonly pki: TestPki | undefined;
+  /**
+   * The test CA, set whenever the registry or its token server speaks TLS
+   * (a plain-http registry may still use an https token realm).
+   */
   readonly caFile: string | undefined;
   readonly caPem: string | undefined;
   /** A directory holding the test CA as `ca.crt`, for skopeo's --cert-dir. */
@@ -66,7 +70,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   const tls = options.tls ?? auth !== 'none';
   const needsPki = tls || auth === 'token';
   const pki = options.pki ?? (needsPki ? await sharedTestPki() : undefined);
-  const rootDir = await mkdtemp(join(tmpdir(), 'image-cloner-registry-'));
+  const rootDir = makeTempDir('registry');
   let tokenServer: TestTokenServer | undefined;
   try {
     const username = auth === 'none' ? undefined : (options.username ?? TEST_USERNAME);
@@ -82,7 +86,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       },
       http: {
         addr: '127.0.0.1:0',
-        // A fixed secret silences the "No HTTP secret provided" warning.
+        // An explicit secret silences the "No HTTP secret provided" warning.
         secret: randomBytes(16).toString('hex'),
         ...(tls && pki !== undefined ? { tls: { certificate: pki.server.certFile, key: pki.server.keyFile } } : {}),
       },
@@ -109,7 +113,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     const configFile = join(rootDir, 'config.yml');
     await writeFile(configFile, JSON.stringify(config, null, 2));
     let certDir: string | undefined;
-    if (tls && pki !== undefined) {
+    if (pki !== undefined) {
       certDir = join(rootDir, 'certs');
       await mkdir(certDir);
       await writeFile(join(certDir, 'ca.crt'), pki.ca.certPem);
@@ -123,7 +127,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     const stop = async (): Promise<void> => {
       await child.stop();
       await tokenServer?.stop();
-      await rm(rootDir, { recursive: true, force: true });
+      await removeTempDir(rootDir);
     };
     try {
       const match = await child.waitForLine(/listening on (127\.0\.0\.1):(\d+)/, options.startTimeoutMs ?? 10_000);
@@ -133,8 +137,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       await probe(url, pki?.ca.certPem);
       return {
         host, port, url, tls, auth, pki,
-        caFile: tls ? pki?.ca.certFile : undefined,
-        caPem: tls ? pki?.ca.certPem : undefined,
+        caFile: pki?.ca.certFile,
+        caPem: pki?.ca.certPem,
         certDir, username, password, tokenServer, rootDir, configFile,
         pid: child.pid,
         ref: (repo, tagOrDigest) => `${host}/${repo}${tagOrDigest.includes(':') ? '@' : ':'}${tagOrDigest}`,
@@ -143,11 +147,11 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       };
     } catch (error) {
       await child.stop();
-      throw new Error(`starting docker-registry: ${String(error)}`, { cause: error });
+      throw error;
     }
   } catch (error) {
     await tokenServer?.stop();
-    await rm(rootDir, { recursive: true, force: true });
+    await removeTempDir(rootDir);
     throw error;
   }
 }

@@ -5,11 +5,10 @@
  * this CA), and a second, unrelated CA for "unknown authority" tests.
  * EC P-256 keys throughout; four openssl runs take a few milliseconds.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from './processes.js';
+import { makeTempDir } from './temp-dirs.js';
 
 export interface KeyPair {
   readonly keyFile: string;
@@ -114,9 +113,7 @@ export function sharedTestPki(options: PkiOptions = {}): Promise<TestPki> {
   const key = [...(options.extraDnsNames ?? [])].sort().join(',');
   let pki = shared.get(key);
   if (pki === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'image-cloner-pki-'));
-    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-    pki = createTestPki(dir, options);
+    pki = createTestPki(makeTempDir('pki'), options);
     shared.set(key, pki);
   }
   return pki;
