@@ -1,28 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test. On a fresh Debian machine it first installs what the tests
-# need: the npm packages, and the Debian packages docker-registry (the real
-# distribution registry server), skopeo (an independent OCI client), openssl
-# and apache2-utils (htpasswd).
+# Runs every test (type-check included). Installs what the tests need on a
+# fresh Debian machine first (see scripts/install-deps.sh). Ends with the
+# line `tests: N passed, M failed` and exits non-zero on any failure.
 # Usage: scripts/test.sh [test/dir-or-file ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-need=()
-command -v docker-registry >/dev/null || need+=(docker-registry)
-command -v skopeo >/dev/null || need+=(skopeo)
-command -v openssl >/dev/null || need+=(openssl)
-command -v htpasswd >/dev/null || need+=(apache2-utils)
-if ((${#need[@]})); then
-  echo "installing Debian packages: ${need[*]}" >&2
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+source scripts/install-deps.sh
 npm run --silent build
 npm run --silent typecheck
-
 node scripts/run-tests.mjs "$@"
