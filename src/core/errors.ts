@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   'IC_ERR_ARCHIVE',
   'IC_ERR_USAGE',
   'IC_ERR_ABORTED',
+  'IC_ERR_BAD_CONFIG',
+  'IC_ERR_BACKUP_NAME',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

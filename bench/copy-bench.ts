@@ -1,0 +1,233 @@
+/**
+ * Benchmark: `image-cloner copy` against `skopeo copy` between two real
+ * registries on loopback (see bench/copy.sh for how to run it).
+ *
+ * Fairness: every measured copy goes to a fresh, empty destination registry
+ * (started for that run, stopped after it); the order of the two tools
+ * alternates between repetitions; dirty pages are flushed before each run so
+ * one run's disk writes do not land on the next; the result is the median
+ * of BENCH_REPS runs. Every copy is checked: the destination serves the
+ * source's manifest digest and media type.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { rm, statfs } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fetchManifest } from '../test/helpers/images.js';
+import { killGroup } from '../test/helpers/process-tracking.js';
+import { runCommand, runningManagedPids } from '../test/helpers/processes.js';
+import { startRegistry } from '../test/helpers/registry-server.js';
+import type { TestRegistry } from '../test/helpers/registry-server.js';
+import { loadBenchConfig } from './bench-config.js';
+import type { BenchConfig } from './bench-config.js';
+import { buildLargeImage, buildManyLayerImage } from './bench-images.js';
+import type { BenchImage, BenchImageName } from './bench-images.js';
+import { checkTargets, formatImageTable, formatTargets } from './bench-report.js';
+import type { Contender, ImageResults, Sample } from './bench-report.js';
+import { floorCopy } from './floor-copy.js';
+import { measureCommand } from './measure-command.js';
+import { readCpuMs } from './proc-stats.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const GIB = 1024 ** 3;
+const RUN_TIMEOUT_MS = 300_000;
+
+function log(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+interface Context {
+  readonly config: BenchConfig;
+  readonly dir: string;
+  readonly source: TestRegistry;
+}
+
+/** One bench dir for everything; removed on every way out, after our children are dead. */
+function makeBenchDir(base: string): string {
+  const dir = mkdtempSync(join(base, 'image-cloner-bench-'));
+  process.on('exit', () => {
+    for (const pid of runningManagedPids()) killGroup(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
+  }
+  // The helpers put registry roots (config and storage) and skopeo's scratch
+  // dir under os.tmpdir(), which reads TMPDIR on every call: point it here.
+  process.env['TMPDIR'] = dir;
+  return dir;
+}
+
+async function checkFreeDisk(path: string, needed: number): Promise<void> {
+  const fs = await statfs(path);
+  const free = fs.bavail * fs.bsize;
+  if (free < needed) {
+    throw new Error(`bench: ${path} has ${(free / GIB).toFixed(1)} GiB free, the bench needs ${(needed / GIB).toFixed(1)} GiB`);
+  }
+}
+
+function sourceRef(ctx: Context, image: BenchImage): string {
+  return `docker://${ctx.source.host}/${image.repo}:${image.tag}`;
+}
+
+async function runContender(ctx: Context, contender: Contender, image: BenchImage): Promise<Sample> {
+  const destination = await startRegistry();
+  try {
+    const destRef = `docker://${destination.host}/${image.repo}:${image.tag}`;
+    await runCommand('sync', []);
+    const srcCpu = readCpuMs(ctx.source.pid) ?? 0;
+    const dstCpu = readCpuMs(destination.pid) ?? 0;
+    const { config } = ctx;
+    let measured: { ms: number; peakRssMiB: number | undefined; cpuMs: number };
+    switch (contender) {
+      case 'ours': {
+        const jobs = config.jobs === undefined ? [] : ['--jobs', String(config.jobs)];
+        const args = [...config.nodeArgs, CLI, 'copy', sourceRef(ctx, image), destRef,
+          '--insecure', ctx.source.host, '--insecure', destination.host, ...jobs];
+        measured = await measureCommand(process.execPath, args, { name: 'image-cloner', timeoutMs: RUN_TIMEOUT_MS });
+        break;
+      }
+      case 'skopeo': {
+        // --insecure-policy: no dependence on /etc/containers/policy.json; an
+        // auth file that does not exist keeps this machine's credentials out.
+        const args = ['--insecure-policy', 'copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false',
+          sourceRef(ctx, image), destRef];
+        const env = { ...process.env, REGISTRY_AUTH_FILE: join(ctx.dir, 'no-auth.json') };
+        measured = await measureCommand('skopeo', args, { name: 'skopeo', env, timeoutMs: RUN_TIMEOUT_MS });
+        break;
+      }
+      case 'floor-pipe':
+      case 'floor-push': {
+        const cpu = process.cpuUsage();
+        const ms = await floorCopy({
+          mode: contender === 'floor-pipe' ? 'pipe' : 'push',
+          image: image.image,
+          sourceUrl: ctx.source.url,
+          destinationUrl: destination.url,
+          repo: image.repo,
+          tag: image.tag,
+          jobs: config.jobs ?? 8,
+        });
+        const used = process.cpuUsage(cpu);
+        measured = { ms, peakRssMiB: undefined, cpuMs: (used.user + used.system) / 1000 };
+        break;
+      }
+    }
+    const sample: Sample = {
+      ms: measured.ms,
+      peakRssMiB: measured.peakRssMiB,
+      toolCpuMs: measured.cpuMs,
+      sourceRegistryCpuMs: (readCpuMs(ctx.source.pid) ?? 0) - srcCpu,
+      destinationRegistryCpuMs: (readCpuMs(destination.pid) ?? 0) - dstCpu,
+    };
+    await verifyCopy(destination, image, contender);
+    return sample;
+  } finally {
+    await destination.stop();
+  }
+}
+
+async function verifyCopy(registry: TestRegistry, image: BenchImage, contender: Contender): Promise<void> {
+  const got = await fetchManifest(registry, image.repo, image.tag);
+  const want = image.image.manifest;
+  if (got.digest !== want.digest || got.contentType !== want.mediaType) {
+    throw new Error(
+      `bench: ${contender} copied ${image.name} wrong: destination serves ${got.digest} (${got.contentType}), ` +
+        `source has ${want.digest} (${want.mediaType})`,
+    );
+  }
+}
+
+function describeSample(s: Sample): string {
+  const rss = s.peakRssMiB === undefined ? '' : `, peak RSS ${s.peakRssMiB.toFixed(1)} MiB`;
+  return `${s.ms.toFixed(0)} ms${rss}, CPU ${(s.toolCpuMs / 1000).toFixed(2)} s ` +
+    `(src reg ${(s.sourceRegistryCpuMs / 1000).toFixed(2)} s, dst reg ${(s.destinationRegistryCpuMs / 1000).toFixed(2)} s)`;
+}
+
+async function buildImages(ctx: Context): Promise<BenchImage[]> {
+  const { config } = ctx;
+  const images: BenchImage[] = [];
+  for (const name of config.images) {
+    const started = performance.now();
+    const image = name === 'large'
+      ? await buildLargeImage(ctx.source, ctx.dir, { layers: config.largeLayers, layerMiB: config.layerMiB, format: 'oci' })
+      : await buildManyLayerImage(ctx.source, { layers: config.manyLayers, layerBytes: config.manyLayerBytes, format: 'docker' });
+    const served = await fetchManifest(ctx.source, image.repo, image.tag);
+    if (served.digest !== image.image.manifest.digest) throw new Error(`bench: source serves ${name} as ${served.digest}`);
+    log(`built and pushed ${name} (${image.image.layers.length} layers, ${(image.bytes / 1024 ** 2).toFixed(1)} MiB) ` +
+      `in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    images.push(image);
+  }
+  return images;
+}
+
+function titleOf(config: BenchConfig, image: BenchImage): string {
+  const layers = image.image.layers.length;
+  const size = image.bytes >= GIB ? `${(image.bytes / GIB).toFixed(2)} GiB` : `${(image.bytes / 1024 ** 2).toFixed(2)} MiB`;
+  const what = image.name === 'large' ? `large image: ${layers} x ${config.layerMiB} MiB incompressible gzip layers`
+    : `many-layer image: ${layers} layers of ~${(config.manyLayerBytes / 1024).toFixed(0)} KiB`;
+  return `${what} (${size}, ${image.image.format}); median of ${config.reps} run(s)`;
+}
+
+async function main(): Promise<number> {
+  const config = loadBenchConfig(process.env);
+  if (!existsSync(CLI)) throw new Error(`bench: ${CLI} is missing; run "npm run build" first`);
+  // Layer files + source storage + one destination's storage, and a margin.
+  const largeBytes = config.images.includes('large') ? config.largeLayers * config.layerMiB * 1024 ** 2 : 0;
+  await checkFreeDisk(config.tmpBase, 3 * largeBytes + GIB);
+  const dir = makeBenchDir(config.tmpBase);
+  const source = await startRegistry();
+  try {
+    const ctx: Context = { config, dir, source };
+    const images = await buildImages(ctx);
+    const contenders: Contender[] = [...config.tools];
+    const results = new Map<BenchImageName, Map<Contender, Sample[]>>();
+    for (let rep = 0; rep < config.reps; rep++) {
+      // Alternate which tool goes first, so neither always meets the warmer caches.
+      const order = rep % 2 === 0 ? contenders : [...contenders].reverse();
+      const runs: Contender[] = [...order, ...(config.floor ? (['floor-pipe', 'floor-push'] as const) : [])];
+      for (const image of images) {
+        const byContender = results.get(image.name) ?? new Map<Contender, Sample[]>();
+        results.set(image.name, byContender);
+        for (const contender of runs) {
+          const sample = await runContender(ctx, contender, image);
+          log(`[run ${rep + 1}/${config.reps}] ${image.name} ${contender}: ${describeSample(sample)}`);
+          byContender.set(contender, [...(byContender.get(contender) ?? []), sample]);
+        }
+      }
+    }
+    const order: Contender[] = ['ours', 'skopeo', 'floor-pipe', 'floor-push'];
+    const tables = new Map<BenchImageName, ImageResults>();
+    for (const image of images) {
+      const byContender = results.get(image.name) ?? new Map<Contender, Sample[]>();
+      const samples = new Map(order.flatMap((c) => { const s = byContender.get(c); return s === undefined ? [] : [[c, s] as const]; }));
+      tables.set(image.name, { title: titleOf(config, image), samples });
+    }
+    const settings = `ours: node ${[...config.nodeArgs, 'dist/cli.js'].join(' ')} copy` +
+      `${config.jobs === undefined ? ' (default --jobs)' : ` --jobs ${config.jobs}`}; skopeo ${await skopeoVersion()}`;
+    process.stdout.write(`\n${settings}\n\n`);
+    for (const table of tables.values()) process.stdout.write(`${formatImageTable(table)}\n\n`);
+    const targets = checkTargets(tables.get('large'), tables.get('many'));
+    process.stdout.write(`${formatTargets(targets)}\n`);
+    return config.strict && targets.some((t) => !t.pass) ? 1 : 0;
+  } finally {
+    await source.stop();
+    await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+async function skopeoVersion(): Promise<string> {
+  const out = await runCommand('skopeo', ['--version']).catch(() => undefined);
+  return out?.stdout.toString('utf8').trim().replace(/^skopeo version /, '') ?? 'unknown';
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exitCode = 1;
+  },
+);
