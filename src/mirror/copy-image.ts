@@ -223,7 +223,10 @@ class CopyRun {
       } catch (error) {
         const retryable =
           error instanceof ClonerError && error.temporary && !this.#signal.aborted && this.#dst.singleAttempt !== true;
-        if (!retryable || attempt >= policy.maxAttempts) throw wrapError(`blob ${d.digest}`, error);
+        if (!retryable || attempt >= policy.maxAttempts) {
+          // Most causes already name the blob; say it once.
+          throw error instanceof ClonerError && error.message.includes(d.digest) ? error : wrapError(`blob ${d.digest}`, error);
+        }
         observer?.onRetry?.(`blob ${d.digest}`, attempt, error);
         await sleepTimer(computeBackoffMs(attempt, policy, (this.#opts.random ?? Math.random)()), undefined, {
           signal: this.#signal,

@@ -201,7 +201,7 @@ export async function readBounded(res: HttpResponse, limit: number, what: string
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of res.body) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     total += buf.length;
     if (total > limit) {
       res.body.destroy();

@@ -65,7 +65,9 @@ export function classifyStatus(status: number, codes: readonly string[]): { code
   if (status === 408 || status === 429 || codes.includes('TOOMANYREQUESTS')) {
     return { code: 'IC_ERR_REGISTRY', temporary: true };
   }
-  if (status >= 500) return { code: 'IC_ERR_REGISTRY', temporary: true };
+  // 501 Not Implemented and 505 HTTP Version Not Supported will not change on a retry
+  // (the transport does not retry them either).
+  if (status >= 500) return { code: 'IC_ERR_REGISTRY', temporary: status !== 501 && status !== 505 };
   return { code: 'IC_ERR_REGISTRY', temporary: false };
 }
 

@@ -1,0 +1,202 @@
+/**
+ * Blob requests (distribution spec "Pulling blobs", "Pushing blobs",
+ * "Mounting a blob from another repository", "Canceling an Upload").
+ */
+import type { Readable } from 'node:stream';
+import type { Descriptor } from '../core/descriptor.js';
+import { ClonerError } from '../core/errors.js';
+import { discard, headerValue } from './http-transport.js';
+import { pullScope, pushScope } from './registry-auth.js';
+import { redactUrl } from './registry-error.js';
+import { scopeFor, type Access, type RegistryExchange } from './registry-exchange.js';
+
+/** Blob redirects (to a CDN or object store) are followed by hand, this many times at most. */
+const MAX_REDIRECTS = 5;
+
+export async function hasBlob(
+  ex: RegistryExchange,
+  repository: string,
+  digest: string,
+  signal?: AbortSignal,
+  access: Access = 'pull',
+): Promise<boolean> {
+  const what = `checking blob ${digest} in ${ex.domain}/${repository}`;
+  const res = await ex.send({
+    method: 'HEAD',
+    url: ex.url(`${repository}/blobs/${digest}`),
+    scopes: [scopeFor(repository, access)],
+    signal,
+    what,
+  });
+  await discard(res);
+  if (res.status === 404) return false;
+  await ex.expect(res, [200, 307], what);
+  return true;
+}
+
+/**
+ * GET a blob as a stream. Redirects are followed by hand so that the
+ * Authorization header is dropped when the origin changes and https is
+ * never downgraded to http.
+ */
+export async function getBlob(
+  ex: RegistryExchange,
+  repository: string,
+  descriptor: Descriptor,
+  signal?: AbortSignal,
+): Promise<Readable> {
+  const what = `fetching blob ${descriptor.digest} from ${ex.domain}/${repository}`;
+  let res = await ex.send({
+    method: 'GET',
+    url: ex.url(`${repository}/blobs/${descriptor.digest}`),
+    scopes: [pullScope(repository)],
+    signal,
+    streaming: true,
+    what,
+  });
+  let url = ex.url(`${repository}/blobs/${descriptor.digest}`);
+  for (let hop = 0; isRedirect(res.status); hop++) {
+    const location = headerValue(res.headers, 'location');
+    await discard(res);
+    if (hop >= MAX_REDIRECTS || location === undefined) {
+      throw new ClonerError('IC_ERR_REDIRECT', `${what}: too many redirects, or a redirect without a Location`);
+    }
+    url = followable(ex, url, location, what);
+    // Credentials stay on the registry's own origin; another origin (a CDN) gets none.
+    res =
+      url.origin === ex.origin
+        ? await ex.send({ method: 'GET', url, scopes: [pullScope(repository)], signal, streaming: true, what })
+        : await ex.transport.sendWithRetry({ method: 'GET', url, headers: {}, signal, streaming: true }, what);
+  }
+  await ex.expect(res, [200], what);
+  const length = Number(headerValue(res.headers, 'content-length') ?? Number.NaN);
+  if (Number.isFinite(length) && length !== descriptor.size) {
+    res.body.destroy();
+    throw new ClonerError(
+      'IC_ERR_SIZE_MISMATCH',
+      `${what}: the registry announced ${length} bytes, the descriptor says ${descriptor.size}`,
+      { temporary: true },
+    );
+  }
+  return res.body;
+}
+
+function followable(ex: RegistryExchange, from: URL, location: string, what: string): URL {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new ClonerError('IC_ERR_REDIRECT', `${what}: invalid redirect Location`);
+  }
+  if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+    throw new ClonerError('IC_ERR_REDIRECT', `${what}: redirect to unsupported scheme ${next.protocol}`);
+  }
+  if (next.username !== '' || next.password !== '') {
+    throw new ClonerError('IC_ERR_REDIRECT', `${what}: redirect Location carries credentials`);
+  }
+  if (next.protocol === 'http:' && from.protocol === 'https:' && !ex.transport.isInsecure(next.host)) {
+    throw new ClonerError('IC_ERR_REDIRECT', `${what}: refusing a redirect from https to http (${redactUrl(next)})`);
+  }
+  return next;
+}
+
+/**
+ * Cross-repository mount: 201 means mounted; 202 means the registry opened
+ * an ordinary upload instead, which we cancel (the caller streams).
+ */
+export async function mountBlob(
+  ex: RegistryExchange,
+  repository: string,
+  digest: string,
+  fromRepository: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const what = `mounting blob ${digest} from ${ex.domain}/${fromRepository} into ${repository}`;
+  const url = ex.url(`${repository}/blobs/uploads/`);
+  url.searchParams.set('mount', digest);
+  url.searchParams.set('from', fromRepository);
+  const res = await ex.send({
+    method: 'POST',
+    url,
+    scopes: [pushScope(repository), pullScope(fromRepository)],
+    headers: { 'content-length': '0' },
+    body: new Uint8Array(0),
+    signal,
+    what,
+  });
+  await ex.expect(res, [201, 202], what);
+  await discard(res);
+  if (res.status === 201) return true;
+  const location = headerValue(res.headers, 'location');
+  if (location !== undefined) await cancelUpload(ex, repository, new URL(location, url));
+  return false;
+}
+
+/**
+ * Uploads a blob: POST opens a session, then one PUT streams the whole
+ * body with `?digest=` (spec "Monolithic upload" in two steps). The body
+ * is the engine's verifying stream; if it errors the PUT is aborted and the
+ * session cancelled, so nothing unverified is committed.
+ */
+export async function uploadBlob(
+  ex: RegistryExchange,
+  repository: string,
+  descriptor: Descriptor,
+  body: Readable,
+  signal?: AbortSignal,
+): Promise<void> {
+  const what = `uploading blob ${descriptor.digest} to ${ex.domain}/${repository}`;
+  const start = ex.url(`${repository}/blobs/uploads/`);
+  const opened = await ex.send({
+    method: 'POST',
+    url: start,
+    scopes: [pushScope(repository)],
+    headers: { 'content-length': '0' },
+    body: new Uint8Array(0),
+    signal,
+    what,
+  });
+  await ex.expect(opened, [202], what);
+  await discard(opened);
+  const location = headerValue(opened.headers, 'location');
+  if (location === undefined) throw new ClonerError('IC_ERR_REGISTRY', `${what}: no upload Location returned`);
+  const session = new URL(location, start);
+  const put = new URL(session);
+  put.searchParams.set('digest', descriptor.digest);
+  try {
+    const res = await ex.send({
+      method: 'PUT',
+      url: put,
+      scopes: [pushScope(repository)],
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(descriptor.size) },
+      body,
+      signal,
+      what,
+    });
+    await ex.expect(res, [201, 204], what);
+    await discard(res);
+  } catch (error) {
+    body.destroy();
+    await cancelUpload(ex, repository, session);
+    throw error;
+  }
+}
+
+/** Best effort (spec "Canceling an Upload"): frees the registry's session. */
+async function cancelUpload(ex: RegistryExchange, repository: string, session: URL): Promise<void> {
+  try {
+    const res = await ex.send({
+      method: 'DELETE',
+      url: session,
+      scopes: [pushScope(repository)],
+      what: 'cancelling upload',
+    });
+    await discard(res);
+  } catch {
+    // The registry expires abandoned sessions on its own.
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
