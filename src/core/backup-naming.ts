@@ -31,8 +31,8 @@
  * injectivity) or hashed (a hashed name cannot be read back by an operator).
  * Real paths are far shorter; such an image is left alone with a warning.
  */
-import { ClonerError } from './errors.js';
-import { MAX_REPOSITORY_PATH_LENGTH, isValidRepositoryPath, parseImageRef } from './reference.js';
+import { ClonerError, assertNever } from './errors.js';
+import { DOCKER_HUB_DOMAIN, MAX_REPOSITORY_PATH_LENGTH, isValidRepositoryPath, parseImageRef } from './reference.js';
 import type { ImageRef } from './reference.js';
 
 export type BackupLayout = 'nested' | 'flat';
@@ -86,12 +86,14 @@ export function parseBackupNaming(input: BackupNamingInput): BackupNaming {
  * a HOST[:PORT] that a reference would read as a registry.
  */
 export function normalizeRegistryName(name: string): string | undefined {
-  const bare = name.trim().replace(/^https?:\/\//i, '').replace(/\/+$/, '');
+  const bare = stripScheme(name);
   if (bare === '' || bare.includes('/')) return undefined;
   try {
-    const { domain } = parseImageRef(`${bare}/x`);
-    const lowered = domain.toLowerCase();
-    return lowered === bare.toLowerCase() || domain === 'docker.io' ? lowered : undefined;
+    // A name that references would read as a Docker Hub namespace puts
+    // itself into the path; Docker Hub's own aliases come back as docker.io.
+    const { domain, path } = parseImageRef(`${bare}/x`);
+    const isHost = path === 'x' || (domain === DOCKER_HUB_DOMAIN && path === 'library/x');
+    return isHost ? domain.toLowerCase() : undefined;
   } catch {
     return undefined;
   }
@@ -115,7 +117,7 @@ export function backupRepositoryPath(source: Pick<ImageRef, 'domain' | 'path'>, 
       path = `${prefix}${encodeFlatComponent(domain, source.path)}`;
       break;
     default:
-      return assertLayout(naming.layout);
+      return assertNever(naming.layout);
   }
   if (!isValidRepositoryPath(path)) {
     const reason =
@@ -140,7 +142,9 @@ export function isInBackup(
   alsoKnownAs: readonly string[] = [],
 ): boolean {
   const domain = ref.domain.toLowerCase();
-  const known = domain === naming.registry || alsoKnownAs.some((name) => normalizeRegistryName(name) === domain);
+  // On the hot path: a light normalization (parseMutationPolicy has already
+  // validated and normalized its aliases with normalizeRegistryName).
+  const known = domain === naming.registry || alsoKnownAs.some((name) => stripScheme(name).toLowerCase() === domain);
   if (!known) return false;
   return naming.prefix === undefined || ref.path.startsWith(`${naming.prefix}/`);
 }
@@ -162,6 +166,6 @@ export function encodeFlatComponent(domainComponent: string, path: string): stri
   return `${domainComponent}/${path}`.replace(/-+/g, (run) => `${run}-`).replaceAll('/', '-');
 }
 
-function assertLayout(layout: never): never {
-  throw new ClonerError('IC_ERR_BAD_CONFIG', `unknown backup layout ${JSON.stringify(layout)}`);
+function stripScheme(name: string): string {
+  return name.trim().replace(/^https?:\/\//i, '').replace(/\/+$/, '');
 }
