@@ -57,3 +57,16 @@ export function readReapedChildrenCpuMs(): number {
   const fields = statFields('self');
   return fields === undefined ? 0 : ticksToMs(fields, 13, 14);
 }
+
+/**
+ * CPU time the whole machine has spent busy (all CPUs: user, nice, system,
+ * irq, softirq, steal; guest time is already inside user), in ms. Its change
+ * over a run, minus what the bench's own processes used, is the load other
+ * processes put on the machine meanwhile: the part of a wall time that is
+ * noise.
+ */
+export function readMachineBusyMs(): number {
+  const line = readProcFile('/proc/stat')?.split('\n', 1)[0] ?? '';
+  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * MS_PER_TICK;
+}
