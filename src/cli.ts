@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 /** image-cloner command line: the composition root for each subcommand. */
 import { isClonerError } from './core/errors.js';
-import { runCopyCommand } from './cli/copy-command.js';
 
 const USAGE = `usage: image-cloner <command> [options]
 
@@ -19,7 +18,8 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   switch (command) {
     case 'copy':
-      return runCopyCommand(rest, io);
+      // Each subcommand loads only its own modules: startup time and memory count for a CLI.
+      return (await import('./cli/copy-command.js')).runCopyCommand(rest, io);
     case undefined:
     case 'help':
     case '--help':

@@ -96,6 +96,8 @@ class CopyRun {
   readonly #counts = { copied: 0, skipped: 0, mounted: 0, foreign: 0 };
   readonly #manifests = { pushed: 0, present: 0 };
   #bytes = 0;
+  /** The destination holds nothing yet: nothing to HEAD before writing. */
+  #empty = false;
 
   constructor(src: ImageSource, dst: ImageDestination, opts: CopyOptions, signal: AbortSignal) {
     this.#src = src;
@@ -110,8 +112,9 @@ class CopyRun {
     const parsed = parseManifest(top.bytes, top.mediaType);
     const { manifest, children, filtered } = this.#selectPlatforms(top, parsed);
     const tag = this.#opts.destinationTag;
+    this.#empty = (await this.#dst.isEmpty?.(this.#signal)) ?? false;
 
-    if (await this.#dst.hasManifest(manifest.digest, this.#signal)) {
+    if (!this.#empty && (await this.#dst.hasManifest(manifest.digest, this.#signal))) {
       // Everything under it is already there: at most the tag moves.
       this.#manifests.present++;
       this.#opts.observer?.onManifestDone?.(manifest, 'present');
@@ -169,7 +172,7 @@ class CopyRun {
     if (depth > MAX_DEPTH) {
       throw new ClonerError('IC_ERR_BAD_MANIFEST', `${this.#src.label}: indexes nested deeper than ${MAX_DEPTH}`);
     }
-    if (await this.#dst.hasManifest(descriptor.digest, this.#signal)) {
+    if (!this.#empty && (await this.#dst.hasManifest(descriptor.digest, this.#signal))) {
       this.#manifests.present++;
       return;
     }
@@ -236,7 +239,7 @@ class CopyRun {
   }
 
   async #transferBlob(d: Descriptor): Promise<BlobPutResult> {
-    if (await this.#dst.hasBlob(d, this.#signal)) return 'skipped';
+    if (!this.#empty && (await this.#dst.hasBlob(d, this.#signal))) return 'skipped';
     if (await this.#dst.mountBlob(d, this.#src, this.#signal)) return 'mounted';
     const body = await this.#src.getBlob(d, this.#signal);
     const verify = createVerifyStream(d, (n) => this.#opts.observer?.onBlobBytes?.(n));

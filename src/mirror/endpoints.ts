@@ -42,6 +42,12 @@ export interface ImageDestination {
    */
   putBlob(descriptor: Descriptor, body: Readable, signal?: AbortSignal): Promise<void>;
   hasManifest(digest: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * True when the destination provably holds nothing yet (a repository that
+   * does not exist): the engine then skips its per-blob and manifest checks.
+   * False, or absent, when unknown.
+   */
+  isEmpty?(signal?: AbortSignal): Promise<boolean>;
   /** The digest a tag names at the destination now, if the destination can tell cheaply. */
   resolveTag?(tag: string, signal?: AbortSignal): Promise<string | undefined>;
   /** Pushes the exact bytes; `tag` undefined pushes by digest only. */

@@ -119,6 +119,10 @@ export class HttpTransport {
         headers: { 'user-agent': this.#userAgent, ...req.headers },
         body: req.body ?? null,
         dispatcher: this.#agent,
+        // undici closes the connection after every HEAD by default (a guard
+        // against servers that send a body anyway). Registries do not, and a
+        // copy sends one HEAD per blob: keep the connection.
+        reset: false,
         headersTimeout: this.#headersTimeoutMs,
         bodyTimeout: this.#bodyTimeoutMs,
         ...(signal === undefined ? {} : { signal }),

@@ -10,6 +10,7 @@ import { MANIFEST_ACCEPT } from '../core/media-types.js';
 import { MAX_MANIFEST_BYTES, resolveManifestMediaType } from '../core/manifest.js';
 import { discard, headerValue, readBounded } from './http-transport.js';
 import { pullScope, pushScope } from './registry-auth.js';
+import { parseRegistryErrorBody } from './registry-error.js';
 import { formatTarget, scopeFor, type Access, type RegistryExchange } from './registry-exchange.js';
 
 export interface ManifestHead {
@@ -119,4 +120,28 @@ function verifyDigest(bytes: Uint8Array, digest: string): boolean | undefined {
   const [algorithm, hex] = digest.split(':');
   if ((algorithm !== 'sha256' && algorithm !== 'sha512') || hex === undefined) return undefined;
   return createHash(algorithm).update(bytes).digest('hex') === hex;
+}
+
+/**
+ * True only when the registry says the repository does not exist (spec
+ * "Listing Tags": 404 with NAME_UNKNOWN). Anything else, a listing or an
+ * error, is "not known to be empty", so callers fall back to their checks.
+ * Asked with push access: it runs on behalf of a push.
+ */
+export async function isUnknownRepository(ex: RegistryExchange, repository: string, signal?: AbortSignal): Promise<boolean> {
+  const what = `listing tags of ${ex.domain}/${repository}`;
+  const url = ex.url(`${repository}/tags/list`);
+  url.searchParams.set('n', '1');
+  let res;
+  try {
+    res = await ex.send({ method: 'GET', url, scopes: [pushScope(repository)], signal, what });
+  } catch {
+    return false;
+  }
+  if (res.status !== 404) {
+    await discard(res);
+    return false;
+  }
+  const text = (await readBounded(res, 64 * 1024, what).catch(() => Buffer.alloc(0))).toString('utf8');
+  return parseRegistryErrorBody(text).codes.includes('NAME_UNKNOWN');
 }

@@ -40,6 +40,10 @@ export class RegistryClient {
     return manifests.putManifest(this.#ex, repository, reference, manifest, signal);
   }
 
+  isUnknownRepository(repository: string, signal?: AbortSignal): Promise<boolean> {
+    return manifests.isUnknownRepository(this.#ex, repository, signal);
+  }
+
   hasBlob(repository: string, digest: string, signal?: AbortSignal, access: Access = 'pull'): Promise<boolean> {
     return blobs.hasBlob(this.#ex, repository, digest, signal, access);
   }

@@ -54,6 +54,10 @@ export class RepositoryEndpoint implements ImageSource, ImageDestination {
     return (await this.client.headManifest(this.ref.path, digest, signal, 'push')) !== undefined;
   }
 
+  isEmpty(signal?: AbortSignal): Promise<boolean> {
+    return this.client.isUnknownRepository(this.ref.path, signal);
+  }
+
   async resolveTag(tag: string, signal?: AbortSignal): Promise<string | undefined> {
     return (await this.client.headManifest(this.ref.path, tag, signal, 'push'))?.digest;
   }

@@ -149,7 +149,8 @@ formats('partly present: existing blobs are skipped after a HEAD', async () => {
   await pushImage(src, 'lib/partial', 'v1', index);
   const first = index.images[0];
   assert.ok(first !== undefined);
-  await pushImage(dst, 'mirror/partial', undefined, first);
+  // Tagged, so the repository exists and its content is checked blob by blob.
+  await pushImage(dst, 'mirror/partial', 'amd64-only', first);
   const pool = poolFor(src, dst);
   try {
     const s = await copy(pool, src.ref('lib/partial', 'v1'), dst.ref('mirror/partial', 'v1'));
@@ -158,6 +159,26 @@ formats('partly present: existing blobs are skipped after a HEAD', async () => {
     // arm64: its shared base layer is present (pushed with amd64); its own layer and config are not.
     assert.equal(s.blobs, { copied: 2, skipped: 1, mounted: 0, foreign: 0 });
     await assertSameEverywhere(dst, 'mirror/partial', 'v1', index);
+  } finally {
+    await pool.close();
+  }
+});
+
+formats('a new repository is not probed blob by blob; untagged leftovers are simply rewritten', async () => {
+  const [src, dst] = [await plain.get(), await basic.get()];
+  const index = await makeTwoPlatformIndex('oci', { seed: 'leftover' });
+  await pushImage(src, 'lib/leftover', 'v1', index);
+  const first = index.images[0];
+  assert.ok(first !== undefined);
+  // What an interrupted copy leaves: content pushed by digest, no tag yet.
+  await pushImage(dst, 'mirror/leftover', undefined, first);
+  const pool = poolFor(src, dst);
+  try {
+    const s = await copy(pool, src.ref('lib/leftover', 'v1'), dst.ref('mirror/leftover', 'v1'));
+    // The repository has no tag, so it counts as new: nothing is HEADed, all is uploaded (and verified) again.
+    assert.equal(s.blobs, { copied: 5, skipped: 0, mounted: 0, foreign: 0 });
+    assert.equal(s.manifests, { pushed: 3, present: 0 });
+    await assertSameEverywhere(dst, 'mirror/leftover', 'v1', index);
   } finally {
     await pool.close();
   }
