@@ -11,19 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-command -v docker-registry >/dev/null || need+=(docker-registry)
-command -v skopeo >/dev/null || need+=(skopeo)
-if ((${#need[@]})); then
-  echo "installing Debian packages: ${need[*]}" >&2
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+source scripts/install-deps.sh
 npm run --silent build
 
 exec node --import tsx bench/copy-bench.ts
