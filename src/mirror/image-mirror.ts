@@ -1,0 +1,40 @@
+/**
+ * The port between the webhook (server) and the copy machinery (mirror):
+ * given the copies an admission needs, make sure each exists in the backup
+ * registry, waiting at most until a deadline. Whatever is not finished by
+ * then is reported `pending` and goes on in the background, so the next
+ * admission of that image is rewritten (DESIGN: "Never blocks the cluster").
+ */
+import type { CopyOutcome, CopyRequest } from '../core/image-decision.js';
+
+export interface EnsureOptions {
+  /** `request.dryRun`: no registry writes; outcomes say what would be done. */
+  readonly dryRun: boolean;
+  /** Epoch milliseconds after which unfinished copies are answered `pending`. */
+  readonly deadline: number;
+}
+
+export interface ImageMirror {
+  /** One outcome per request key. Never rejects: problems become `failed` outcomes. */
+  ensure(requests: readonly CopyRequest[], options: EnsureOptions): Promise<ReadonlyMap<string, CopyOutcome>>;
+  /** Waits for background copies, at most `timeoutMs`; true when none is left. */
+  drain(timeoutMs: number): Promise<boolean>;
+  /** Copies running or queued now. */
+  readonly inFlight: number;
+}
+
+/** Events for metrics and logs; every field is safe to log (no credentials). */
+export interface MirrorObserver {
+  onCacheHit?(key: string): void;
+  onCopyStarted?(sourceRegistry: string): void;
+  onCopyFinished?(event: {
+    readonly sourceRegistry: string;
+    readonly source: string;
+    readonly target: string;
+    readonly outcome: 'copied' | 'present' | 'failed';
+    readonly digest?: string;
+    readonly bytes: number;
+    readonly ms: number;
+    readonly error?: string;
+  }): void;
+}
