@@ -6,6 +6,7 @@ const USAGE = `usage: image-cloner <command> [options]
 
 commands:
   copy SRC DST   copy an image (all platforms) between registries or OCI archives
+  serve          run the mutating admission webhook (configured by environment variables)
 
 Run "image-cloner <command> --help" for a command's options.
 `;
@@ -20,6 +21,19 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'copy':
       // Each subcommand loads only its own modules: startup time and memory count for a CLI.
       return (await import('./cli/copy-command.js')).runCopyCommand(rest, io);
+    case 'serve': {
+      const code = await (await import('./cli/serve-command.js')).runServeCommand(rest, {
+        env: process.env,
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+        signals: process,
+        onUnhandledRejection: (listener) => process.on('unhandledRejection', listener),
+      });
+      // A handle nobody closed must not keep a stopped server alive until
+      // the kubelet's SIGKILL; unref'd, this timer alone holds nothing.
+      setTimeout(() => process.exit(code), 1_000).unref();
+      return code;
+    }
     case undefined:
     case 'help':
     case '--help':
