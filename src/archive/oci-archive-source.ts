@@ -9,7 +9,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { addAbortSignal, type Readable } from 'node:stream';
 import type { Descriptor, RawManifest } from '../core/descriptor.js';
-import { ClonerError, isClonerError } from '../core/errors.js';
+import { ClonerError, isClonerError, wrapError } from '../core/errors.js';
+import { parseManifest, resolveManifestMediaType } from '../core/manifest.js';
 import type { ImageSource } from '../mirror/endpoints.js';
 import { checkNotAborted } from './abort-check.js';
 import { formatArchiveLabel } from './archive-label.js';
@@ -17,7 +18,6 @@ import { createFileRangeStream } from './file-range-stream.js';
 import { bytesMatchDigest, isRegisteredDigest } from './digest-hasher.js';
 import { checkLayoutMarker, parseLayoutIndex, selectEntry, type LayoutIndex } from './layout-index.js';
 import { digestOfBlobPath, INDEX_FILE, OCI_LAYOUT_FILE } from './layout-paths.js';
-import { inspectManifest } from './manifest-media-type.js';
 import { readMember, scanTarMembers, type MemberLocation } from './tar-members.js';
 
 /** The limit registries commonly apply to manifests (distribution's default is 4 MiB). */
@@ -60,9 +60,19 @@ class OciArchiveSource implements ImageSource {
     if (!bytesMatchDigest(bytes, digest)) {
       throw new ClonerError('IC_ERR_DIGEST_MISMATCH', `${what}: content does not hash to its digest`);
     }
-    const shape = inspectManifest(bytes, this.#descriptorMediaTypes.get(digest), what);
-    for (const [child, mediaType] of shape.children) this.#descriptorMediaTypes.set(child, mediaType);
-    return { bytes, mediaType: shape.mediaType, digest };
+    // A layout has no Content-Type: the descriptor that pointed here stands in for it (image-spec
+    // image-layout.md); the core decides and validates as it does for registry answers.
+    let mediaType: string;
+    try {
+      mediaType = resolveManifestMediaType(bytes, this.#descriptorMediaTypes.get(digest));
+      const parsed = parseManifest(bytes, mediaType);
+      if (parsed.kind === 'index') {
+        for (const child of parsed.manifests) this.#descriptorMediaTypes.set(child.digest, child.mediaType);
+      }
+    } catch (error) {
+      throw wrapError(what, error);
+    }
+    return { bytes, mediaType, digest };
   }
 
   async getBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<Readable> {
