@@ -27,6 +27,10 @@ export const ERROR_CODES = [
   'IC_ERR_ABORTED',
   'IC_ERR_BAD_CONFIG',
   'IC_ERR_BACKUP_NAME',
+  'IC_ERR_CONFLICT',
+  'IC_ERR_ALREADY_EXISTS',
+  'IC_ERR_KUBE',
+  'IC_ERR_CERTIFICATE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
