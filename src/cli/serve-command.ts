@@ -17,17 +17,19 @@ import { createMirrorObserver } from '../server/mirror-events.js';
 import { Readiness } from '../server/readiness.js';
 import { installShutdown } from '../server/shutdown.js';
 import type { SignalSource } from '../server/shutdown.js';
-import { TlsReloader, describeCertificate, loadTlsPair } from '../server/tls-reloader.js';
+import { describeCertificate, loadTlsPair } from '../server/tls-reloader.js';
 import type { TlsPair } from '../server/tls-reloader.js';
 import { createWebhookServer, setServerTls } from '../server/webhook-server.js';
 import type { DockerConfig } from '../core/docker-config.js';
 import { readAuthFile, readCaFile } from './read-inputs.js';
+import { fileCertificates, managedCertificates, type CertificateSupply } from './serve-certificates.js';
 
 export const SERVE_USAGE = `usage: image-cloner serve
 
 Runs the mutating admission webhook over HTTPS. Configured by environment
-variables only: BACKUP_REGISTRY, TLS_CERT_FILE and TLS_KEY_FILE are required;
-see the README for the others and their defaults.
+variables only: BACKUP_REGISTRY is required; TLS_CERT_FILE and TLS_KEY_FILE
+too, unless it runs in Kubernetes, where without them it manages its own
+certificate. See the README for the others and their defaults.
 `;
 
 export interface ServeIo {
@@ -42,7 +44,8 @@ export interface ServeIo {
 }
 
 interface Inputs {
-  readonly tls: TlsPair;
+  /** Loaded here for mounted files; undefined when the certificate is self-managed. */
+  readonly tls: TlsPair | undefined;
   readonly auth: DockerConfig | undefined;
   readonly caPems: readonly string[];
 }
@@ -66,13 +69,25 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
     return 2;
   }
   const inputs = await readInputs(config);
-  if (!('tls' in inputs)) {
+  if ('problems' in inputs) {
     startupLog.error('invalid configuration', { problems: inputs.problems });
     return 2;
   }
 
   const logger = createLogger({ level: config.logLevel, write: io.stdout });
   io.onUnhandledRejection?.((reason) => logger.error('unhandled rejection', errorFields(reason)));
+  let certificates: CertificateSupply;
+  try {
+    certificates =
+      config.tls.kind === 'files' && inputs.tls !== undefined
+        ? fileCertificates(config.tls, inputs.tls, logger)
+        : config.tls.kind === 'managed'
+          ? await managedCertificates(config.tls, logger)
+          : unreachable();
+  } catch (error) {
+    logger.error('cannot obtain the serving certificate', errorFields(error));
+    return 1;
+  }
   const metrics = new ServerMetrics({ processMetrics: true });
   const endpoint = config.backupEndpoint;
   const pool = new RegistryPool({
@@ -100,22 +115,15 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
     metrics,
   });
   const server = createWebhookServer({
-    ...inputs.tls,
+    ...certificates.initial,
     admission,
     metrics,
     readiness,
     logger,
     maxRequestBytes: config.maxRequestBytes,
   });
-  const reloader = new TlsReloader({
-    certFile: config.tlsCertFile,
-    keyFile: config.tlsKeyFile,
-    initial: inputs.tls,
-    apply: (pair) => setServerTls(server, pair),
-    logger,
-  });
   const cleanup = async (): Promise<void> => {
-    reloader.stop();
+    await certificates.stop();
     await pool.close();
   };
 
@@ -126,7 +134,7 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
     await cleanup();
     return 1;
   }
-  reloader.start();
+  certificates.start((pair) => setServerTls(server, pair));
   const shutdown = installShutdown({
     server,
     readiness,
@@ -138,13 +146,14 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
   });
   readiness.markReady();
   const address = server.address();
-  logStart(logger, config, inputs, typeof address === 'object' && address !== null ? address.port : undefined);
+  const port = typeof address === 'object' && address !== null ? address.port : undefined;
+  logStart(logger, config, inputs, certificates, port);
   return shutdown.done;
 }
 
 async function readInputs(config: ServeConfig): Promise<Inputs | { readonly problems: readonly string[] }> {
   const [tls, auth, cas] = await Promise.allSettled([
-    loadTlsPair(config.tlsCertFile, config.tlsKeyFile),
+    config.tls.kind === 'files' ? loadTlsPair(config.tls.certFile, config.tls.keyFile) : undefined,
     config.registryAuthFile === undefined ? undefined : readAuthFile(config.registryAuthFile, 'REGISTRY_AUTH_FILE'),
     Promise.allSettled(config.registryCaFiles.map((file) => readCaFile(file, 'REGISTRY_CA_FILE'))),
   ]);
@@ -173,7 +182,17 @@ function listen(server: ReturnType<typeof createWebhookServer>, port: number): P
   });
 }
 
-function logStart(logger: Logger, config: ServeConfig, inputs: Inputs, port: number | undefined): void {
+function unreachable(): never {
+  throw new Error('unreachable: mounted TLS files were not loaded');
+}
+
+function logStart(
+  logger: Logger,
+  config: ServeConfig,
+  inputs: Inputs,
+  certificates: CertificateSupply,
+  port: number | undefined,
+): void {
   logger.info('listening', {
     port,
     backupRegistry: config.policy.naming.registry,
@@ -185,6 +204,7 @@ function logStart(logger: Logger, config: ServeConfig, inputs: Inputs, port: num
     copyBudgetMs: config.copyBudgetMs,
     dockerConfigLoaded: inputs.auth !== undefined,
     extraCas: inputs.caPems.length,
-    certificate: describeCertificate(inputs.tls.cert),
+    certificateSource: certificates.source,
+    certificate: describeCertificate(certificates.initial.cert),
   });
 }

@@ -8,12 +8,12 @@ import { z } from 'zod';
 import { ClonerError } from '../core/errors.js';
 import type { MutationPolicy } from '../core/mutation-policy.js';
 import {
+  dnsNameValue,
   enumValue,
   hostListValue,
   integerValue,
   listValue,
   optionalString,
-  requiredString,
   secondsValue,
 } from './env-values.js';
 import { LOG_LEVELS } from './logger.js';
@@ -23,11 +23,30 @@ import type { BackupEndpoint, Env } from './policy-config.js';
 
 export type { BackupEndpoint, Env } from './policy-config.js';
 
+/**
+ * Where the serving certificate comes from: mounted files (cert-manager, a
+ * Secret of the user's, scripts/gencerts.sh), or managed by the webhook
+ * itself through the Kubernetes API when no files are given (issue 4:
+ * "Certificates with no manual step").
+ */
+export type TlsSource =
+  | { readonly kind: 'files'; readonly certFile: string; readonly keyFile: string }
+  | {
+      readonly kind: 'managed';
+      readonly secretName: string;
+      readonly webhookConfigurationName: string;
+      readonly serviceName: string;
+      /** POD_NAMESPACE (downward API); else the service account's namespace file. */
+      readonly namespace: string | undefined;
+      readonly apiHost: string;
+      readonly apiPort: string;
+      readonly checkIntervalMs: number;
+    };
+
 export interface ServeConfig {
   readonly policy: MutationPolicy;
   readonly backupEndpoint: BackupEndpoint | undefined;
-  readonly tlsCertFile: string;
-  readonly tlsKeyFile: string;
+  readonly tls: TlsSource;
   readonly port: number;
   readonly registryAuthFile: string | undefined;
   readonly registryCaFiles: readonly string[];
@@ -61,8 +80,6 @@ export const DEFAULT_MAX_REQUEST_BYTES = 7 * 1024 * 1024;
 
 const envSchema = z.object({
   ...policyFields,
-  TLS_CERT_FILE: requiredString('the PEM certificate (chain) to serve'),
-  TLS_KEY_FILE: requiredString('the PEM private key of TLS_CERT_FILE'),
   PORT: integerValue(8443, 0, 65535),
   REGISTRY_AUTH_FILE: optionalString(),
   REGISTRY_CA_FILE: listValue(),
@@ -78,6 +95,21 @@ const envSchema = z.object({
   MAX_REQUEST_BYTES: integerValue(DEFAULT_MAX_REQUEST_BYTES, 64 * 1024, 64 * 1024 * 1024),
 });
 
+/** Parsed on its own, so its problems are listed even when other variables are bad. */
+const tlsEnvSchema = z.object({
+  TLS_CERT_FILE: optionalString(),
+  TLS_KEY_FILE: optionalString(),
+  // Self-managed certificates (used when no TLS files are given); the names
+  // match manifests/components/self-managed-certs (its RBAC names them).
+  CERT_SECRET_NAME: dnsNameValue('image-cloner-certs'),
+  WEBHOOK_CONFIGURATION_NAME: dnsNameValue('image-cloner'),
+  SERVICE_NAME: dnsNameValue('image-cloner'),
+  POD_NAMESPACE: optionalString(),
+  KUBERNETES_SERVICE_HOST: optionalString(),
+  KUBERNETES_SERVICE_PORT: optionalString(),
+  CERT_CHECK_SECONDS: secondsValue(600, 10, 86_400),
+});
+
 /** Throws one BadConfigError (IC_ERR_BAD_CONFIG) listing every problem. */
 export function parseServeConfig(env: Env): ServeConfig {
   const problems: string[] = [];
@@ -85,15 +117,21 @@ export function parseServeConfig(env: Env): ServeConfig {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.map(String).join('.')}: ${issue.message}`);
   }
+  const tlsVars = tlsEnvSchema.safeParse(env);
+  if (!tlsVars.success) {
+    for (const issue of tlsVars.error.issues) problems.push(`${issue.path.map(String).join('.')}: ${issue.message}`);
+  }
   // Runs even when other variables are bad, so that its problems are listed too.
   const policy = buildPolicy(env, problems);
-  if (problems.length > 0 || policy === undefined || !parsed.success) throw new BadConfigError(problems);
+  const tls = tlsVars.success ? tlsSource(tlsVars.data, problems) : undefined;
+  if (problems.length > 0 || policy === undefined || !parsed.success || tls === undefined) {
+    throw new BadConfigError(problems);
+  }
   const vars = parsed.data;
   return Object.freeze({
     policy: policy.policy,
     backupEndpoint: policy.endpoint,
-    tlsCertFile: vars.TLS_CERT_FILE,
-    tlsKeyFile: vars.TLS_KEY_FILE,
+    tls,
     port: vars.PORT,
     registryAuthFile: vars.REGISTRY_AUTH_FILE,
     registryCaFiles: Object.freeze([...vars.REGISTRY_CA_FILE]),
@@ -106,6 +144,34 @@ export function parseServeConfig(env: Env): ServeConfig {
     logLevel: vars.LOG_LEVEL,
     maxRequestBytes: vars.MAX_REQUEST_BYTES,
   });
+}
+
+function tlsSource(vars: z.infer<typeof tlsEnvSchema>, problems: string[]): TlsSource | undefined {
+  const cert = vars.TLS_CERT_FILE;
+  const key = vars.TLS_KEY_FILE;
+  if (cert !== undefined && key !== undefined) return { kind: 'files', certFile: cert, keyFile: key };
+  if (cert !== undefined || key !== undefined) {
+    problems.push('TLS_CERT_FILE/TLS_KEY_FILE: set both (mounted certificate) or neither (self-managed)');
+    return undefined;
+  }
+  const apiHost = vars.KUBERNETES_SERVICE_HOST;
+  const apiPort = vars.KUBERNETES_SERVICE_PORT;
+  if (apiHost === undefined || apiPort === undefined) {
+    problems.push(
+      'TLS_CERT_FILE/TLS_KEY_FILE: required outside Kubernetes (in a cluster, without them, the webhook manages its own certificate)',
+    );
+    return undefined;
+  }
+  return {
+    kind: 'managed',
+    secretName: vars.CERT_SECRET_NAME,
+    webhookConfigurationName: vars.WEBHOOK_CONFIGURATION_NAME,
+    serviceName: vars.SERVICE_NAME,
+    namespace: vars.POD_NAMESPACE,
+    apiHost,
+    apiPort,
+    checkIntervalMs: vars.CERT_CHECK_SECONDS,
+  };
 }
 
 export function formatProblems(problems: readonly string[]): string {

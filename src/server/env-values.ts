@@ -115,3 +115,17 @@ export function isHostPort(value: string): boolean {
   const match = HOST_PORT.exec(value);
   return match !== null && (match[2] === undefined || Number(match[2]) <= 65535);
 }
+
+/** A Kubernetes object name (RFC 1123 DNS subdomain, at most 253 characters), with a default. */
+export function dnsNameValue(fallback: string): z.ZodType<string, string | undefined> {
+  return z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? fallback : v.trim()))
+    .pipe(
+      z
+        .string()
+        .max(253)
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a Kubernetes object name'),
+    );
+}

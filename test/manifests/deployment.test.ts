@@ -47,11 +47,10 @@ const MI = 1024 * 1024;
 /** The configuration the Pod starts with, as `image-cloner serve` parses it. */
 function serveConfigOf(objects: readonly KubeObject[]): ServeConfig {
   const data = webhookConfig(objects);
-  // Self-managed installs set no certificate files (the webhook makes its
-  // own); parseServeConfig of this revision still requires them, so stand-ins
-  // are given only when the manifests set none.
-  const files = { TLS_CERT_FILE: '/self-managed/tls.crt', TLS_KEY_FILE: '/self-managed/tls.key' };
-  return parseServeConfig({ ...files, ...data });
+  // The kubelet sets these in every container; with them and no certificate
+  // files, serve manages its own certificate.
+  const kubelet = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+  return parseServeConfig({ ...kubelet, ...data });
 }
 
 function quantityBytes(value: unknown): number {
@@ -223,6 +222,16 @@ for (const install of INSTALLS) {
     }
     const config = serveConfigOf(objects());
     assert.ok(config.copyBudgetMs > 0);
+    // Self-managed installs give no certificate files, so serve makes its own,
+    // under the names the self-managed-certs RBAC allows.
+    if (install.selfManagedCerts) {
+      assert.equal(config.tls.kind === 'managed' ? [config.tls.secretName, config.tls.webhookConfigurationName] : config.tls, [
+        'image-cloner-certs',
+        'image-cloner',
+      ]);
+    } else {
+      assert.is(config.tls.kind, 'files');
+    }
   });
 }
 

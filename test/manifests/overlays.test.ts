@@ -83,7 +83,7 @@ test('cert-manager: the TLS Secret is mounted where TLS_CERT_FILE and TLS_KEY_FI
   // A subPath mount is never updated by the kubelet: renewals would not show.
   assert.is(mount['subPath'], undefined);
   const config = parseServeConfig(data);
-  assert.is(config.tlsCertFile, data['TLS_CERT_FILE']);
+  assert.equal(config.tls, { kind: 'files', certFile: data['TLS_CERT_FILE'], keyFile: data['TLS_KEY_FILE'] });
 });
 
 test('cert-manager: every issuer the certificates name is here, and the serving one is signed by our CA', () => {

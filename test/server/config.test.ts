@@ -33,8 +33,7 @@ config('defaults: only the required variables set', () => {
   assert.equal(got, {
     policy: parseMutationPolicy({ registry: 'backup.example:5000' }),
     backupEndpoint: undefined,
-    tlsCertFile: '/tls/tls.crt',
-    tlsKeyFile: '/tls/tls.key',
+    tls: { kind: 'files', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' },
     port: 8443,
     registryAuthFile: undefined,
     registryCaFiles: [],
@@ -90,8 +89,7 @@ config('every variable set: the exact config', () => {
       annotationKey: 'example.com/originals',
     }),
     backupEndpoint: { host: 'kind-registry:5000', insecure: true },
-    tlsCertFile: '/tls/tls.crt',
-    tlsKeyFile: '/tls/tls.key',
+    tls: { kind: 'files', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' },
     port: 9443,
     registryAuthFile: '/auth/.dockerconfigjson',
     registryCaFiles: ['/ca/a.pem', '/ca/b.pem'],
@@ -141,8 +139,7 @@ config('several problems: ONE error that lists every one of them', () => {
     BACKUP_REGISTRY_ENDPOINT: 'ftp://x/y',
   });
   const expectations: readonly [string, RegExp][] = [
-    ['TLS_CERT_FILE', /^TLS_CERT_FILE: required/],
-    ['TLS_KEY_FILE', /^TLS_KEY_FILE: required/],
+    ['TLS_CERT_FILE', /^TLS_CERT_FILE\/TLS_KEY_FILE: required outside Kubernetes/],
     ['PORT', /^PORT: must be a whole number from 0 to 65535, got "70000"/],
     ['STRICT', /^STRICT: must be true or false/],
     ['COPY_BUDGET_SECONDS', /^COPY_BUDGET_SECONDS: must be a number of seconds at least 0 and below 30/],
@@ -158,10 +155,45 @@ config('several problems: ONE error that lists every one of them', () => {
   }
 });
 
-config('missing BACKUP_REGISTRY and TLS files: three problems', () => {
+config('missing BACKUP_REGISTRY, and TLS files outside a cluster: two problems', () => {
   const problems = problemsOf({});
-  assert.is(problems.length, 3, problems.join(' | '));
-  assert.ok(problems.every((p) => /^(BACKUP_REGISTRY|TLS_CERT_FILE|TLS_KEY_FILE): required/.test(p)));
+  assert.is(problems.length, 2, problems.join(' | '));
+  assert.match(problems[0] ?? '', /^BACKUP_REGISTRY: required/);
+  assert.match(problems[1] ?? '', /^TLS_CERT_FILE\/TLS_KEY_FILE: required outside Kubernetes/);
+});
+
+config('only one of the TLS files: a problem', () => {
+  const { TLS_KEY_FILE: _key, ...withoutKey } = MINIMAL;
+  assert.equal(problemsOf(withoutKey), ['TLS_CERT_FILE/TLS_KEY_FILE: set both (mounted certificate) or neither (self-managed)']);
+});
+
+config('no TLS files in a cluster: the certificate is self-managed, with defaults matching the manifests', () => {
+  const { TLS_CERT_FILE: _cert, TLS_KEY_FILE: _key, ...inCluster } = MINIMAL;
+  const got = parseServeConfig({ ...inCluster, KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' });
+  assert.equal(got.tls, {
+    kind: 'managed',
+    secretName: 'image-cloner-certs',
+    webhookConfigurationName: 'image-cloner',
+    serviceName: 'image-cloner',
+    namespace: undefined,
+    apiHost: '10.96.0.1',
+    apiPort: '443',
+    checkIntervalMs: 600_000,
+  });
+  const named = parseServeConfig({
+    ...inCluster,
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
+    KUBERNETES_SERVICE_PORT: '443',
+    CERT_SECRET_NAME: 'my-certs',
+    POD_NAMESPACE: 'mirror',
+    CERT_CHECK_SECONDS: '60',
+  });
+  assert.equal(named.tls.kind === 'managed' ? [named.tls.secretName, named.tls.namespace, named.tls.checkIntervalMs] : [], [
+    'my-certs',
+    'mirror',
+    60_000,
+  ]);
+  assert.match(problemsOf({ ...inCluster, KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: '1', CERT_SECRET_NAME: 'Bad_Name' })[0] ?? '', /^CERT_SECRET_NAME: must be a Kubernetes object name/);
 });
 
 config('backup naming problems are named after BACKUP_REGISTRY', () => {
