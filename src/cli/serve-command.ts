@@ -94,6 +94,8 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
     auth: inputs.auth,
     caPems: inputs.caPems,
     insecureHosts: [...config.insecureRegistries, ...(endpoint?.insecure === true ? [endpoint.host] : [])],
+    // Credentials saved under the backup's pod-spec name also serve its push endpoint.
+    credentialAliases: endpoint === undefined ? {} : { [endpoint.host]: config.policy.naming.registry },
     onRateLimited: (host) => metrics.recordRateLimited(host),
   });
   const mirror = new MirrorService({

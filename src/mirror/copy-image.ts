@@ -41,6 +41,12 @@ export interface CopyOptions {
   readonly signal?: AbortSignal;
   readonly backoff?: BackoffPolicy;
   readonly random?: () => number;
+  /**
+   * Report the platform of a single-platform image (one more small read of
+   * its config). On by default for the CLI; the webhook turns it off, since
+   * an admission waits for the copy.
+   */
+  readonly reportPlatform?: boolean;
 }
 
 export interface CopySummary {
@@ -253,6 +259,7 @@ class CopyRun {
     if (parsed.kind === 'index') {
       return children.flatMap((d) => (d.platform === undefined ? [] : [formatPlatform(d.platform)]));
     }
+    if (this.#opts.reportPlatform === false) return [];
     const platform = await readConfigPlatform(this.#src, parsed.config, this.#signal).catch(() => undefined);
     return platform === undefined ? [] : [formatPlatform(platform)];
   }

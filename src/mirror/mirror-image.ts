@@ -59,7 +59,7 @@ export async function mirrorImage(
   }
   // If the tag moved since the HEAD, the copy took the newer manifest: its
   // digest is what the backup holds, so it is the answer.
-  const summary = await copyImage(source, backup, { destinationTag: tag, jobs: context.jobs });
+  const summary = await copyImage(source, backup, { destinationTag: tag, jobs: context.jobs, reportPlatform: false });
   return {
     digest: summary.digest,
     outcome: summary.manifests.pushed > 0 ? 'copied' : 'present',
