@@ -5,6 +5,8 @@
  * together before the server listens (exit status 2).
  */
 import { isClonerError } from '../core/errors.js';
+import { connectInCluster, type InClusterClient } from '../kube/connect-in-cluster.js';
+import { PullSecretStore } from '../kube/pull-secret-store.js';
 import { MirrorService } from '../mirror/mirror-service.js';
 import { RegistryPool } from '../registry/registry-pool.js';
 import { createAdmissionHandler } from '../server/admission-handler.js';
@@ -88,6 +90,21 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
     logger.error('cannot obtain the serving certificate', errorFields(error));
     return 1;
   }
+  // A client of its own even when self-managed certificates opened one: simpler lifetimes.
+  let pullSecretsApi: InClusterClient | undefined;
+  if (config.pullSecrets !== undefined) {
+    try {
+      pullSecretsApi = await connectInCluster({ host: config.pullSecrets.apiHost, port: config.pullSecrets.apiPort });
+    } catch (error) {
+      logger.error('cannot reach the Kubernetes API for PULL_SECRETS_LOOKUP', errorFields(error));
+      await certificates.stop();
+      return 1;
+    }
+  }
+  const pullCredentials =
+    pullSecretsApi === undefined || config.pullSecrets === undefined
+      ? undefined
+      : new PullSecretStore({ kube: pullSecretsApi.kube, ttlMs: config.pullSecrets.ttlMs, logger });
   const metrics = new ServerMetrics({ processMetrics: true });
   const endpoint = config.backupEndpoint;
   const pool = new RegistryPool({
@@ -115,6 +132,7 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
     copyBudgetMs: config.copyBudgetMs,
     logger,
     metrics,
+    pullCredentials,
   });
   const server = createWebhookServer({
     ...certificates.initial,
@@ -127,6 +145,7 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
   const cleanup = async (): Promise<void> => {
     await certificates.stop();
     await pool.close();
+    await pullSecretsApi?.close();
   };
 
   try {
@@ -205,6 +224,7 @@ function logStart(
     pinDigests: config.policy.pinDigests,
     copyBudgetMs: config.copyBudgetMs,
     dockerConfigLoaded: inputs.auth !== undefined,
+    pullSecretsLookup: config.pullSecrets !== undefined,
     extraCas: inputs.caPems.length,
     certificateSource: certificates.source,
     certificate: describeCertificate(certificates.initial.cert),

@@ -131,21 +131,19 @@ export function denied(
   return review({ uid, allowed: false, status, ...withWarnings(warnings) });
 }
 
-/** RFC 4648 section 4 base64 with padding; Go's encoding/json decodes `[]byte` from exactly this. */
+/**
+ * RFC 4648 section 4 base64 with padding; Go's encoding/json decodes `[]byte`
+ * from exactly this. `btoa` (a web platform global, so core stays free of
+ * Node APIs) encodes natively; it takes a binary string, built in slices so
+ * that no argument list grows with the patch.
+ */
 export function encodeBase64(bytes: Uint8Array): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i] ?? 0;
-    const b = bytes[i + 1] ?? 0;
-    const c = bytes[i + 2] ?? 0;
-    const triple = (a << 16) | (b << 8) | c;
-    out += alphabet[(triple >> 18) & 63] ?? '';
-    out += alphabet[(triple >> 12) & 63] ?? '';
-    out += i + 1 < bytes.length ? (alphabet[(triple >> 6) & 63] ?? '') : '=';
-    out += i + 2 < bytes.length ? (alphabet[triple & 63] ?? '') : '=';
+  const SLICE = 0x2000;
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += SLICE) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + SLICE));
   }
-  return out;
+  return btoa(binary);
 }
 
 function review(response: AdmissionResponse): AdmissionReviewResponse {

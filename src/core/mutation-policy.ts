@@ -9,6 +9,7 @@ import { ClonerError, isClonerError } from './errors.js';
 import { compileExcludePatterns } from './exclude-patterns.js';
 import type { ExcludePatterns } from './exclude-patterns.js';
 import { DEFAULT_ANNOTATION_KEY } from './original-images.js';
+import { isSecretName } from './pull-secret-injection.js';
 
 export interface MutationPolicyInput {
   /** HOST[:PORT] written into pod specs. */
@@ -23,6 +24,8 @@ export interface MutationPolicyInput {
   /** Deny instead of admitting the original image when a copy is pending or failed (default false). */
   readonly strict?: boolean | undefined;
   readonly annotationKey?: string | undefined;
+  /** Secret added to `imagePullSecrets` of rewritten pod specs (default: none). */
+  readonly imagePullSecret?: string | undefined;
 }
 
 export interface MutationPolicy {
@@ -33,6 +36,7 @@ export interface MutationPolicy {
   readonly pinDigests: boolean;
   readonly strict: boolean;
   readonly annotationKey: string;
+  readonly imagePullSecret: string | undefined;
 }
 
 /**
@@ -59,6 +63,10 @@ export function parseMutationPolicy(input: MutationPolicyInput): MutationPolicy 
   if (!isQualifiedName(annotationKey)) {
     problems.push(`annotation key ${JSON.stringify(annotationKey)} is not a valid Kubernetes annotation key`);
   }
+  const imagePullSecret = input.imagePullSecret;
+  if (imagePullSecret !== undefined && !isSecretName(imagePullSecret)) {
+    problems.push(`image pull secret ${JSON.stringify(imagePullSecret)} is not a valid Secret name (RFC 1123 subdomain)`);
+  }
   if (naming === undefined || exclude === undefined || problems.length > 0) {
     throw new ClonerError('IC_ERR_BAD_CONFIG', problems.join('; '));
   }
@@ -69,6 +77,7 @@ export function parseMutationPolicy(input: MutationPolicyInput): MutationPolicy 
     pinDigests: input.pinDigests ?? true,
     strict: input.strict ?? false,
     annotationKey,
+    imagePullSecret,
   });
 }
 

@@ -25,6 +25,7 @@ import { replaceOp, setAnnotationOps } from './json-patch.js';
 import type { PatchOp } from './json-patch.js';
 import type { MutationPolicy } from './mutation-policy.js';
 import { formatOriginalImages, readOriginalImages, slotKey } from './original-images.js';
+import { planPullSecretOps } from './pull-secret-injection.js';
 import { formatImageRef, parseImageRef } from './reference.js';
 
 export type {
@@ -65,7 +66,7 @@ export function planMutation(
     const warnings = limitWarnings(images.filter((image) => image.status === 'invalid').flatMap(warnAbout));
     return { images, patch: [], warnings, deny: denyBlocked(blocked) };
   }
-  const patch = buildPatch(classification, images, policy);
+  const patch = buildPatch(request, classification, images, policy);
   return { images, patch, warnings: limitWarnings(images.flatMap(warnAbout)) };
 }
 
@@ -95,6 +96,7 @@ function decide(slot: SlotClass, policy: MutationPolicy, outcomes: ReadonlyMap<s
 }
 
 function buildPatch(
+  request: AdmissionRequest,
   classification: ClassifiedObject,
   images: readonly ImageDecision[],
   policy: MutationPolicy,
@@ -111,6 +113,9 @@ function buildPatch(
     finalImages.set(key, decision.image);
   }
   if (ops.length === 0) return ops;
+  // Only a pod spec that now names the backup needs its credentials; a
+  // reused copy counts, since a re-applied manifest drops the entry too.
+  ops.push(...planPullSecretOps(request, classification.kind, policy.imagePullSecret));
 
   // Entries of earlier admissions stay while their slot still runs a backup
   // copy; stale ones go, so the annotation stays small.

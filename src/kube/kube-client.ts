@@ -1,7 +1,8 @@
 /**
  * The few Kubernetes API calls the webhook makes, as plain REST: read,
  * create and update one Secret, read and patch one
- * MutatingWebhookConfiguration. Every answer is parsed by zod; errors are
+ * MutatingWebhookConfiguration, and (private sources) read pull Secrets and
+ * ServiceAccounts. Every answer is parsed by zod; errors are
  * KubeErrors whose code tells NotFound (IC_ERR_NOT_FOUND), AlreadyExists
  * (IC_ERR_ALREADY_EXISTS), Conflict (IC_ERR_CONFLICT) and Forbidden
  * (IC_ERR_DENIED) apart.
@@ -10,8 +11,8 @@ import type { z } from 'zod';
 import type { PatchOp } from '../core/json-patch.js';
 import { KubeError, describeOperation } from './kube-error.js';
 import type { KubeOperation } from './kube-error.js';
-import { mutatingWebhookConfigurationSchema, secretSchema } from './kube-schemas.js';
-import type { MutatingWebhookConfiguration, Secret } from './kube-schemas.js';
+import { mutatingWebhookConfigurationSchema, secretSchema, serviceAccountSchema } from './kube-schemas.js';
+import type { MutatingWebhookConfiguration, Secret, ServiceAccount } from './kube-schemas.js';
 import type { KubeRequest, KubeTransport } from './kube-transport.js';
 
 /** What the certificate code needs from the API: an interface, so tests and other transports can stand in. */
@@ -37,6 +38,7 @@ export interface SecretInput {
 export type KubePatchOp = PatchOp;
 
 const SECRETS = (namespace: string): string => `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+const SERVICE_ACCOUNTS = (namespace: string): string => `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts`;
 const MWCS = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations';
 const ADMISSION_GROUP = 'admissionregistration.k8s.io';
 
@@ -50,6 +52,13 @@ export class KubeClient implements KubeApi {
   getSecret(namespace: string, name: string): Promise<Secret> {
     const operation = secretOp('get', namespace, name);
     return this.#call({ operation, method: 'GET', path: `${SECRETS(namespace)}/${encodeURIComponent(name)}` }, secretSchema);
+  }
+
+  /** For its imagePullSecrets (private sources, manifests/components/private-sources). */
+  getServiceAccount(namespace: string, name: string): Promise<ServiceAccount> {
+    const operation: KubeOperation = { verb: 'get', apiGroup: '', resource: 'serviceaccounts', namespace, name };
+    const path = `${SERVICE_ACCOUNTS(namespace)}/${encodeURIComponent(name)}`;
+    return this.#call({ operation, method: 'GET', path }, serviceAccountSchema);
   }
 
   createSecret(namespace: string, secret: SecretInput): Promise<Secret> {

@@ -28,6 +28,21 @@ export const secretSchema = z.looseObject({
 });
 export type Secret = z.infer<typeof secretSchema>;
 
+/**
+ * A ServiceAccount, for its `imagePullSecrets` (LocalObjectReference list;
+ * entries without a name are skipped, as the kubelet does).
+ */
+export const serviceAccountSchema = z.looseObject({
+  apiVersion: z.literal('v1'),
+  kind: z.literal('ServiceAccount'),
+  metadata: objectMetaSchema,
+  imagePullSecrets: z
+    .array(z.looseObject({ name: z.string().max(253).optional() }))
+    .max(1024)
+    .nullish(),
+});
+export type ServiceAccount = z.infer<typeof serviceAccountSchema>;
+
 export const serviceReferenceSchema = z.looseObject({
   namespace: z.string().min(1).max(63),
   name: z.string().min(1).max(253),

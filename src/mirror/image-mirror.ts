@@ -6,12 +6,19 @@
  * admission of that image is rewritten (DESIGN: "Never blocks the cluster").
  */
 import type { CopyOutcome, CopyRequest } from '../core/image-decision.js';
+import type { CredentialLookup } from './pull-credentials.js';
 
 export interface EnsureOptions {
   /** `request.dryRun`: no registry writes; outcomes say what would be done. */
   readonly dryRun: boolean;
   /** Epoch milliseconds after which unfinished copies are answered `pending`. */
   readonly deadline: number;
+  /**
+   * Credentials for SOURCE registries from the admitted workload's pull
+   * secrets (PULL_SECRETS_LOOKUP); a registry it has none for uses the
+   * pool's (REGISTRY_AUTH_FILE). Never used for the backup registry.
+   */
+  readonly credentials?: CredentialLookup | undefined;
 }
 
 export interface ImageMirror {

@@ -11,6 +11,7 @@
  * A dry run stops after step 1 and writes nothing: the digest it returns is
  * the one a real run would pin.
  */
+import type { Credentials } from '../core/docker-config.js';
 import { isDigest } from '../core/digest.js';
 import { ClonerError } from '../core/errors.js';
 import type { CopyRequest } from '../core/image-decision.js';
@@ -38,8 +39,10 @@ export async function mirrorImage(
   request: CopyRequest,
   context: MirrorImageContext,
   dryRun: boolean,
+  /** The workload's credentials for the source registry; the backup always uses the pool's own. */
+  sourceCredentials?: Credentials,
 ): Promise<MirrorImageResult> {
-  const source = endpointFor(context.pool, request.source);
+  const source = new RepositoryEndpoint(context.pool.clientFor(request.source.domain, sourceCredentials), request.source);
   const known = await resolveSourceDigest(source);
   if (dryRun) {
     // A registry that sends no Docker-Content-Digest on HEAD leaves only the GET.

@@ -4,11 +4,25 @@
  * ensure() and background completion past it (DESIGN: "Never blocks the
  * cluster"). Results land in the cache even when nobody waits any more, so
  * the next admission of the image is a cache hit.
+ *
+ * Workload credentials (EnsureOptions.credentials, from pull secrets) and
+ * the cache: a READY result is kept per source reference whatever namespace
+ * asked. Once copied, the image is in the backup, which is the operator's
+ * registry, and every Pod pulls it from there with the backup's pull secret;
+ * so an admission in namespace B whose pull secrets could not read a private
+ * source is still rewritten to the copy namespace A's credentials made. That
+ * is by design: the backup registry's own access rules decide who may pull.
+ * A FAILED result, on the other hand, is kept per (source reference, source
+ * credentials): a failure without credentials must not hold back, for the
+ * failure TTL, an admission that brings the credentials that would succeed.
+ * Single-flight stays per source reference: a request joining a running
+ * task gets that task's outcome, and only that one admission is affected.
  */
 import { ClonerError } from '../core/errors.js';
 import type { CopyOutcome, CopyRequest } from '../core/image-decision.js';
 import { formatImageRef } from '../core/reference.js';
-import type { RegistryPool } from '../registry/registry-pool.js';
+import type { Credentials } from '../core/docker-config.js';
+import { credentialsKey, type RegistryPool } from '../registry/registry-pool.js';
 import { createPushRouter } from './backup-endpoint.js';
 import { DEFAULT_JOBS } from './copy-image.js';
 import { describeFailure } from './failure-reason.js';
@@ -81,13 +95,15 @@ export class MirrorService implements ImageMirror {
     const flights = new Map<string, Promise<CopyOutcome>>();
     for (const request of requests) {
       if (known.has(request.key) || flights.has(request.key)) continue;
-      const cached = this.#cache.get(request.key, this.#now());
+      const credentials = options.credentials?.(request.source.domain);
+      const now = this.#now();
+      const cached = this.#cache.get(request.key, now) ?? this.#cache.get(failureKey(request.key, credentials), now);
       if (cached !== undefined) {
         this.#emit(() => this.#observer.onCacheHit?.(request.key));
         known.set(request.key, cached);
         continue;
       }
-      const flight = this.#join(request, options.dryRun);
+      const flight = this.#join(request, options.dryRun, credentials);
       if (flight === undefined) known.set(request.key, { status: 'failed', reason: QUEUE_FULL_REASON });
       else flights.set(request.key, flight);
     }
@@ -118,22 +134,22 @@ export class MirrorService implements ImageMirror {
    * A dry run may join a real task (its answer is as good); a real request
    * never joins a dry run, which would leave the copy undone.
    */
-  #join(request: CopyRequest, dryRun: boolean): Promise<CopyOutcome> | undefined {
+  #join(request: CopyRequest, dryRun: boolean, credentials: Credentials | undefined): Promise<CopyOutcome> | undefined {
     const flightKey = dryRun ? `dry-run ${request.key}` : request.key;
     const running = this.#flights.get(request.key) ?? this.#flights.get(flightKey);
     if (running !== undefined) return running;
     if (this.#limiter.active >= this.#concurrency && this.#limiter.queued >= this.#maxQueued) return undefined;
-    return this.#flights.run(flightKey, () => this.#limiter.run(() => this.#runTask(request, dryRun)));
+    return this.#flights.run(flightKey, () => this.#limiter.run(() => this.#runTask(request, dryRun, credentials)));
   }
 
   /** Never rejects: every problem becomes a `failed` outcome. */
-  async #runTask(request: CopyRequest, dryRun: boolean): Promise<CopyOutcome> {
+  async #runTask(request: CopyRequest, dryRun: boolean, credentials: Credentials | undefined): Promise<CopyOutcome> {
     const started = this.#now();
     const sourceRegistry = request.source.domain;
     const event = { sourceRegistry, source: request.key, target: formatImageRef(request.target) };
     if (!dryRun) this.#emit(() => this.#observer.onCopyStarted?.(sourceRegistry));
     try {
-      const result = await mirrorImage(request, this.#context, dryRun);
+      const result = await mirrorImage(request, this.#context, dryRun, credentials);
       const outcome: CopyOutcome = { status: 'ready', digest: result.digest };
       // A dry run proves only what the source names, not what the backup holds.
       if (result.outcome === 'dry-run') return outcome;
@@ -147,7 +163,7 @@ export class MirrorService implements ImageMirror {
       const reason = describeFailure(error);
       const outcome: CopyOutcome = { status: 'failed', reason };
       if (dryRun) return outcome;
-      this.#cache.set(request.key, outcome, this.#now() + this.#failureTtlMs);
+      this.#cache.set(failureKey(request.key, credentials), outcome, this.#now() + this.#failureTtlMs);
       const ms = this.#now() - started;
       this.#emit(() => this.#observer.onCopyFinished?.({ ...event, outcome: 'failed', bytes: 0, ms, error: reason }));
       return outcome;
@@ -162,6 +178,11 @@ export class MirrorService implements ImageMirror {
       // ignored on purpose: observing is best effort
     }
   }
+}
+
+/** Where a failure is remembered: per source reference and the credentials it was tried with. */
+function failureKey(key: string, credentials: Credentials | undefined): string {
+  return `${key} failed-with ${credentialsKey(credentials)}`;
 }
 
 function checkCount(option: string, value: number, min: number): number {

@@ -14,14 +14,16 @@ import { z } from 'zod';
 import { allowed, denied, parseAdmissionReview, patched } from '../core/admission-review.js';
 import type { AdmissionRequest, AdmissionReviewResponse } from '../core/admission-review.js';
 import { formatWarning } from '../core/admission-warnings.js';
-import type { ImageStatus, MutationPlan } from '../core/image-decision.js';
+import type { CopyOutcome, ImageStatus, MutationPlan } from '../core/image-decision.js';
 import type { MutationPolicy } from '../core/mutation-policy.js';
 import { collectImages, planMutation } from '../core/plan-mutation.js';
 import type { ImageMirror } from '../mirror/image-mirror.js';
+import type { PullCredentialSource } from '../mirror/pull-credentials.js';
 import { computeDeadline } from './admission-deadline.js';
 import { ensureWithin } from './ensure-within.js';
 import { errorFields } from './logger.js';
 import type { Logger } from './logger.js';
+import { lookupPullCredentials } from './lookup-pull-credentials.js';
 import type { AdmissionOutcome, ServerMetrics } from './metrics.js';
 
 export const INTERNAL_ERROR_MESSAGE = 'image-cloner: internal error; images left unchanged';
@@ -43,6 +45,11 @@ export interface AdmissionHandlerOptions {
   readonly logger: Logger;
   readonly metrics?: ServerMetrics;
   readonly now?: () => number;
+  /**
+   * PULL_SECRETS_LOOKUP: credentials for source registries from the object's
+   * pull secrets (pod spec's and ServiceAccount's) in its namespace.
+   */
+  readonly pullCredentials?: PullCredentialSource | undefined;
 }
 
 const objectNameSchema = z.looseObject({
@@ -70,9 +77,13 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       const requests = collectImages(request, policy);
       copies = requests.length;
       const deadline = computeDeadline(started, options.copyBudgetMs, timeout);
-      // Nothing to copy (all excluded or already in the backup): no mirror call at all.
-      const outcomes =
-        requests.length === 0 ? new Map() : await ensureWithin(mirror, requests, { dryRun, deadline }, logger, now);
+      // Nothing to copy (all excluded or already in the backup): no mirror call, no Secret read.
+      let outcomes: ReadonlyMap<string, CopyOutcome> = new Map();
+      if (requests.length > 0) {
+        const pull = options.pullCredentials;
+        const credentials = pull === undefined ? undefined : await lookupPullCredentials(pull, request, deadline, logger, now);
+        outcomes = await ensureWithin(mirror, requests, { dryRun, deadline, credentials }, logger, now);
+      }
       plan = planMutation(request, policy, outcomes);
       if (plan.deny !== undefined) {
         review = denied(request.uid, plan.deny.message, plan.deny.code, plan.warnings);

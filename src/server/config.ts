@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ClonerError } from '../core/errors.js';
 import type { MutationPolicy } from '../core/mutation-policy.js';
 import {
+  booleanValue,
   dnsNameValue,
   enumValue,
   hostListValue,
@@ -43,6 +44,18 @@ export type TlsSource =
       readonly checkIntervalMs: number;
     };
 
+/**
+ * PULL_SECRETS_LOOKUP=true: credentials for private source images from the
+ * admitted object's pull secrets, read through the in-cluster API
+ * (manifests/components/private-sources grants the RBAC).
+ */
+export interface PullSecretsLookup {
+  readonly ttlMs: number;
+  /** KUBERNETES_SERVICE_HOST/PORT: without them `serve` refuses to start (not in a cluster). */
+  readonly apiHost: string | undefined;
+  readonly apiPort: string | undefined;
+}
+
 export interface ServeConfig {
   readonly policy: MutationPolicy;
   readonly backupEndpoint: BackupEndpoint | undefined;
@@ -58,6 +71,8 @@ export interface ServeConfig {
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   readonly maxRequestBytes: number;
+  /** Present only with PULL_SECRETS_LOOKUP=true. */
+  readonly pullSecrets?: PullSecretsLookup;
 }
 
 /** IC_ERR_BAD_CONFIG with each problem on its own (the message lists them too). */
@@ -95,6 +110,13 @@ const envSchema = z.object({
   MAX_REQUEST_BYTES: integerValue(DEFAULT_MAX_REQUEST_BYTES, 64 * 1024, 64 * 1024 * 1024),
 });
 
+/** Parsed on its own too, so that its problems are listed even when other variables are bad. */
+const pullEnvSchema = z.object({
+  PULL_SECRETS_LOOKUP: booleanValue(false),
+  // "Cached briefly" (issue 4): a rotated or revoked pull secret is noticed after this.
+  PULL_SECRETS_TTL_SECONDS: secondsValue(60, 0, 3_600),
+});
+
 /** Parsed on its own, so its problems are listed even when other variables are bad. */
 const tlsEnvSchema = z.object({
   TLS_CERT_FILE: optionalString(),
@@ -121,9 +143,14 @@ export function parseServeConfig(env: Env): ServeConfig {
   if (!tlsVars.success) {
     for (const issue of tlsVars.error.issues) problems.push(`${issue.path.map(String).join('.')}: ${issue.message}`);
   }
+  const pullVars = pullEnvSchema.safeParse(env);
+  if (!pullVars.success) {
+    for (const issue of pullVars.error.issues) problems.push(`${issue.path.map(String).join('.')}: ${issue.message}`);
+  }
   // Runs even when other variables are bad, so that its problems are listed too.
   const policy = buildPolicy(env, problems);
   const tls = tlsVars.success ? tlsSource(tlsVars.data, problems) : undefined;
+  const pullSecrets = pullVars.success && tlsVars.success ? pullSecretsLookup(pullVars.data, tlsVars.data) : undefined;
   if (problems.length > 0 || policy === undefined || !parsed.success || tls === undefined) {
     throw new BadConfigError(problems);
   }
@@ -143,7 +170,17 @@ export function parseServeConfig(env: Env): ServeConfig {
     shutdownGraceMs: vars.SHUTDOWN_GRACE_SECONDS,
     logLevel: vars.LOG_LEVEL,
     maxRequestBytes: vars.MAX_REQUEST_BYTES,
+    ...(pullSecrets === undefined ? {} : { pullSecrets }),
   });
+}
+
+function pullSecretsLookup(
+  vars: z.infer<typeof pullEnvSchema>,
+  api: z.infer<typeof tlsEnvSchema>,
+): PullSecretsLookup | undefined {
+  if (!vars.PULL_SECRETS_LOOKUP) return undefined;
+  // Checked when `serve` connects (connectInCluster), as the manifests' ConfigMap sets the flag without them.
+  return { ttlMs: vars.PULL_SECRETS_TTL_SECONDS, apiHost: api.KUBERNETES_SERVICE_HOST, apiPort: api.KUBERNETES_SERVICE_PORT };
 }
 
 function tlsSource(vars: z.infer<typeof tlsEnvSchema>, problems: string[]): TlsSource | undefined {

@@ -32,6 +32,7 @@ export const policyFields = {
   PIN_DIGESTS: booleanValue(true),
   STRICT: booleanValue(false),
   ANNOTATION_KEY: optionalString(),
+  IMAGE_PULL_SECRET: optionalString(),
 };
 
 /**
@@ -53,6 +54,7 @@ export function buildPolicy(
   const annotationKey = read('ANNOTATION_KEY', policyFields.ANNOTATION_KEY) ?? DEFAULT_ANNOTATION_KEY;
   const pinDigests = read('PIN_DIGESTS', policyFields.PIN_DIGESTS);
   const strict = read('STRICT', policyFields.STRICT);
+  const imagePullSecret = read('IMAGE_PULL_SECRET', policyFields.IMAGE_PULL_SECRET);
 
   let registry: string | undefined;
   let prefix: string | undefined;
@@ -69,8 +71,9 @@ export function buildPolicy(
     }
   }
   attribute(problems, 'EXCLUDE_IMAGES', () => compileExcludePatterns(exclude));
-  // The core owns the annotation-key grammar; ask it about the key alone.
+  // The core owns the annotation-key and Secret-name grammars; ask it about each alone.
   attribute(problems, 'ANNOTATION_KEY', () => parseMutationPolicy({ registry: 'localhost', annotationKey }));
+  attribute(problems, 'IMAGE_PULL_SECRET', () => parseMutationPolicy({ registry: 'localhost', imagePullSecret }));
   const endpoint = parseEndpoint(read('BACKUP_REGISTRY_ENDPOINT', policyFields.BACKUP_REGISTRY_ENDPOINT), problems);
   if (problems.length > before || registry === undefined || pinDigests === undefined || strict === undefined) {
     return undefined;
@@ -91,6 +94,7 @@ export function buildPolicy(
       pinDigests,
       strict,
       annotationKey,
+      imagePullSecret,
     }),
   );
   return policy === undefined ? undefined : { policy, endpoint };

@@ -72,6 +72,7 @@ config('every variable set: the exact config', () => {
     COPY_JOBS: '3',
     CACHE_TAG_TTL_SECONDS: '60',
     ANNOTATION_KEY: 'example.com/originals',
+    IMAGE_PULL_SECRET: 'backup-pull',
     SHUTDOWN_GRACE_SECONDS: '10',
     LOG_LEVEL: 'debug',
     MAX_REQUEST_BYTES: '1048576',
@@ -87,6 +88,7 @@ config('every variable set: the exact config', () => {
       pinDigests: false,
       strict: true,
       annotationKey: 'example.com/originals',
+      imagePullSecret: 'backup-pull',
     }),
     backupEndpoint: { host: 'kind-registry:5000', insecure: true },
     tls: { kind: 'files', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' },
@@ -153,6 +155,20 @@ config('several problems: ONE error that lists every one of them', () => {
   for (const [name, pattern] of expectations) {
     assert.ok(problems.some((p) => pattern.test(p)), `${name} reported: ${problems.join(' | ')}`);
   }
+});
+
+config('IMAGE_PULL_SECRET: unset by default, a Secret name when set, else one problem naming it', () => {
+  assert.is(parseServeConfig(MINIMAL).policy.imagePullSecret, undefined);
+  assert.is(parseServeConfig({ ...MINIMAL, IMAGE_PULL_SECRET: '' }).policy.imagePullSecret, undefined, 'empty is unset');
+  assert.is(parseServeConfig({ ...MINIMAL, IMAGE_PULL_SECRET: ' regcred ' }).policy.imagePullSecret, 'regcred');
+  for (const value of ['Bad_Name', 'regcred-', 'x'.repeat(254)]) {
+    const problems = problemsOf({ ...MINIMAL, IMAGE_PULL_SECRET: value });
+    assert.equal(problems, [`IMAGE_PULL_SECRET: image pull secret ${JSON.stringify(value)} is not a valid Secret name (RFC 1123 subdomain)`]);
+  }
+  // Listed together with the problems of other variables.
+  const problems = problemsOf({ ...MINIMAL, IMAGE_PULL_SECRET: 'Bad_Name', ANNOTATION_KEY: 'a/b/c' });
+  assert.is(problems.length, 2, problems.join(' | '));
+  assert.ok(problems.some((p) => p.startsWith('IMAGE_PULL_SECRET: ')) && problems.some((p) => p.startsWith('ANNOTATION_KEY: ')));
 });
 
 config('missing BACKUP_REGISTRY, and TLS files outside a cluster: two problems', () => {
