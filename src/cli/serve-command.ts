@@ -168,7 +168,8 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
   readiness.markReady();
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : undefined;
-  logStart(logger, config, inputs, certificates, port);
+  // The start line is printed whatever LOG_LEVEL says: it carries the port (PORT=0) and the settings in force.
+  logStart(createLogger({ level: 'info', write: io.stdout }), config, inputs, certificates, port);
   return shutdown.done;
 }
 
