@@ -4,6 +4,7 @@
  */
 import { tmpdir } from 'node:os';
 import { z } from 'zod';
+import { parseBenchEnv } from './bench-setup.js';
 
 const flag = z.enum(['0', '1']).transform((v) => v === '1');
 const list = <T extends string>(values: readonly [T, ...T[]]) =>
@@ -47,14 +48,7 @@ export type BenchConfig = Readonly<{
 }>;
 
 export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
-  // Empty variables count as unset, as in most shell tools.
-  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('BENCH_') && v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`bench: bad settings: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseBenchEnv(env, envSchema);
   return Object.freeze({
     reps: e.BENCH_REPS,
     strict: e.BENCH_STRICT,

@@ -9,16 +9,16 @@
  * land on the next; the result is the median of BENCH_REPS runs. Every copy is checked: the destination serves the
  * source's manifest digest and media type.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchManifest } from '../test/helpers/images.js';
-import { killGroup } from '../test/helpers/process-tracking.js';
-import { runCommand, runningManagedPids } from '../test/helpers/processes.js';
+import { runCommand } from '../test/helpers/processes.js';
 import { startRegistry } from '../test/helpers/registry-server.js';
 import type { TestRegistry } from '../test/helpers/registry-server.js';
 import { loadBenchConfig } from './bench-config.js';
+import { makeBenchDir } from './bench-setup.js';
 import type { BenchConfig } from './bench-config.js';
 import { buildLargeImage, buildManyLayerImage } from './bench-images.js';
 import type { BenchImage, BenchImageName } from './bench-images.js';
@@ -43,21 +43,6 @@ interface Context {
   readonly source: TestRegistry;
 }
 
-/** One bench dir for everything; removed on every way out, after our children are dead. */
-function makeBenchDir(base: string): string {
-  const dir = mkdtempSync(join(base, 'image-cloner-bench-'));
-  process.on('exit', () => {
-    for (const pid of runningManagedPids()) killGroup(pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
-  }
-  // The helpers put registry roots (config and storage) and skopeo's scratch
-  // dir under os.tmpdir(), which reads TMPDIR on every call: point it here.
-  process.env['TMPDIR'] = dir;
-  return dir;
-}
 
 async function checkFreeDisk(path: string, needed: number): Promise<void> {
   const fs = await statfs(path);
@@ -236,7 +221,7 @@ async function main(): Promise<number> {
   // Layer files + source storage + one destination's storage, and a margin.
   const largeBytes = config.images.includes('large') ? config.largeLayers * config.layerMiB * 1024 ** 2 : 0;
   await checkFreeDisk(config.tmpBase, 3 * largeBytes + GIB);
-  const dir = makeBenchDir(config.tmpBase);
+  const dir = makeBenchDir(config.tmpBase, 'image-cloner-bench');
   const source = await startRegistry();
   try {
     const ctx: Context = { config, dir, source };

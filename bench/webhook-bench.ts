@@ -19,15 +19,13 @@
  * verify the server certificate (both servers present the same one); the
  * bench's own checks do.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBackupNaming } from '../src/core/backup-naming.js';
 import { SERVICE_NAME } from '../test/helpers/https-client.js';
-import { killGroup } from '../test/helpers/process-tracking.js';
-import { runningManagedPids } from '../test/helpers/processes.js';
 import { startRegistry } from '../test/helpers/registry-server.js';
 import { sharedTestPki } from '../test/helpers/tls.js';
 import { formatTargets } from './bench-report.js';
@@ -39,6 +37,7 @@ import type { ServerProcess } from './server-process.js';
 import { createWebhookClient } from './webhook-client.js';
 import { benchLog as log, cliOf, startServe } from './webhook-env.js';
 import type { BenchEnv } from './webhook-env.js';
+import { makeBenchDir } from './bench-setup.js';
 import { loadWebhookBenchConfig } from './webhook-config.js';
 import type { WebhookBenchConfig } from './webhook-config.js';
 import { checkWebhookTargets, formatCold, formatLoadTable } from './webhook-report.js';
@@ -50,20 +49,6 @@ import { wrkVersion } from './wrk-run.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BARE = join(ROOT, 'bench', 'bare-webhook-server.ts');
 
-/** One bench dir for everything; removed on every way out, after our children are dead. */
-function makeBenchDir(base: string): string {
-  const dir = mkdtempSync(join(base, 'image-cloner-webhook-bench-'));
-  process.on('exit', () => {
-    for (const pid of runningManagedPids()) killGroup(pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => process.exit(signal === 'SIGINT' ? 130 : 143));
-  }
-  // The helpers put registry roots and the PKI under os.tmpdir(), which reads TMPDIR on every call.
-  process.env['TMPDIR'] = dir;
-  return dir;
-}
 
 function startBare(env: BenchEnv): Promise<ServerProcess> {
   return startServerProcess({
@@ -125,7 +110,7 @@ async function main(): Promise<number> {
   const config = loadWebhookBenchConfig(process.env);
   const cli = cliOf(config);
   if (!existsSync(cli)) throw new Error(`bench: ${cli} is missing; run "npm run build" first`);
-  const dir = makeBenchDir(config.tmpBase);
+  const dir = makeBenchDir(config.tmpBase, 'image-cloner-webhook-bench');
   const pki = await sharedTestPki({ extraDnsNames: [SERVICE_NAME] });
   const [source, backup] = await Promise.all([startRegistry({ auth: 'none' }), startRegistry({ auth: 'htpasswd', pki })]);
   let bare: ServerProcess | undefined;

@@ -6,6 +6,7 @@
  */
 import { tmpdir } from 'node:os';
 import { z } from 'zod';
+import { parseBenchEnv } from './bench-setup.js';
 import { LOG_LEVELS } from '../src/server/logger.js';
 import type { LogLevel } from '../src/server/logger.js';
 
@@ -53,14 +54,7 @@ export type WebhookBenchConfig = Readonly<{
 }>;
 
 export function loadWebhookBenchConfig(env: NodeJS.ProcessEnv): WebhookBenchConfig {
-  // Empty variables count as unset, as in most shell tools.
-  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('BENCH_') && v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`bench: bad settings: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseBenchEnv(env, envSchema);
   return Object.freeze({
     reps: e.BENCH_REPS,
     strict: e.BENCH_STRICT,
