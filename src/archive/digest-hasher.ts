@@ -39,14 +39,3 @@ export function bytesMatchDigest(bytes: Uint8Array, expected: string): boolean {
   hasher.update(bytes);
   return hasher.digest() === expected;
 }
-
-const REGISTERED_DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
-
-/**
- * Whether a reference is a digest rather than a tag. Stricter than the
- * grammar on purpose: a ref.name such as `alpine:3-19` also matches
- * `<algorithm>:<encoded>`, but never a registered algorithm's hex.
- */
-export function isRegisteredDigest(reference: string): boolean {
-  return REGISTERED_DIGEST.test(reference);
-}

@@ -15,7 +15,8 @@ import type { ImageSource } from '../mirror/endpoints.js';
 import { checkNotAborted } from './abort-check.js';
 import { formatArchiveLabel } from './archive-label.js';
 import { createFileRangeStream } from './file-range-stream.js';
-import { bytesMatchDigest, isRegisteredDigest } from './digest-hasher.js';
+import { bytesMatchDigest } from './digest-hasher.js';
+import { isDigest } from '../core/digest.js';
 import { checkLayoutMarker, parseLayoutIndex, selectEntry, type LayoutIndex } from './layout-index.js';
 import { digestOfBlobPath, INDEX_FILE, OCI_LAYOUT_FILE } from './layout-paths.js';
 import { readMember, scanTarMembers, type MemberLocation } from './tar-members.js';
@@ -47,7 +48,8 @@ class OciArchiveSource implements ImageSource {
   async getManifest(reference: string | undefined, signal?: AbortSignal): Promise<RawManifest> {
     this.#checkUsable(signal, 'reading a manifest');
     const digest =
-      reference !== undefined && isRegisteredDigest(reference)
+      // A ref.name such as `alpine:3-19` fits `<algorithm>:<encoded>` too, but never a registered digest.
+      reference !== undefined && isDigest(reference)
         ? reference
         : selectEntry(this.#index, reference ?? this.#tag, this.label).digest;
     const what = `${this.label}: manifest ${digest}`;

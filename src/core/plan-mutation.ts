@@ -16,7 +16,9 @@ import type { AdmissionRequest } from './admission-review.js';
 import { formatWarning, limitWarnings } from './admission-warnings.js';
 import { isInBackup } from './backup-naming.js';
 import { classifyImages } from './classify-images.js';
-import type { ClassifiedObject, SlotClass } from './classify-images.js';
+import type { Classification, ClassifiedObject, SlotClass } from './classify-images.js';
+export { classifyImages } from './classify-images.js';
+export type { Classification } from './classify-images.js';
 import { denyBlocked, warnAbout } from './decision-messages.js';
 import { isDigest } from './digest.js';
 import { assertNever } from './errors.js';
@@ -38,9 +40,17 @@ export type {
   SkipReason,
 } from './image-decision.js';
 
-export function collectImages(request: AdmissionRequest, policy: MutationPolicy): CopyRequest[] {
+/**
+ * Both steps take the classification the caller already made, if any: the
+ * handler classifies once per admission (walking every pod spec twice was
+ * measurable on the hot path). Left out, each step classifies on its own.
+ */
+export function collectImages(
+  request: AdmissionRequest,
+  policy: MutationPolicy,
+  classification: Classification = classifyImages(request, policy),
+): CopyRequest[] {
   const copies = new Map<string, CopyRequest>();
-  const classification = classifyImages(request, policy);
   if (classification.skipped !== undefined) return [];
   for (const slot of classification.slots) {
     if (slot.status === 'needs-copy' && !copies.has(slot.key)) {
@@ -54,8 +64,8 @@ export function planMutation(
   request: AdmissionRequest,
   policy: MutationPolicy,
   outcomes: ReadonlyMap<string, CopyOutcome>,
+  classification: Classification = classifyImages(request, policy),
 ): MutationPlan {
-  const classification = classifyImages(request, policy);
   if (classification.skipped !== undefined) {
     const warnings = classification.problems.map((problem) => formatWarning(`${problem}; images left unchanged`));
     return { images: [], patch: [], warnings: limitWarnings(warnings), skipped: classification.skipped };

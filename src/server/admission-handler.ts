@@ -16,7 +16,7 @@ import type { AdmissionRequest, AdmissionReviewResponse } from '../core/admissio
 import { formatWarning } from '../core/admission-warnings.js';
 import type { CopyOutcome, ImageStatus, MutationPlan } from '../core/image-decision.js';
 import type { MutationPolicy } from '../core/mutation-policy.js';
-import { collectImages, planMutation } from '../core/plan-mutation.js';
+import { classifyImages, collectImages, planMutation } from '../core/plan-mutation.js';
 import type { ImageMirror } from '../mirror/image-mirror.js';
 import type { PullCredentialSource } from '../mirror/pull-credentials.js';
 import { computeDeadline } from './admission-deadline.js';
@@ -74,7 +74,8 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
     let failure: unknown;
     let copies = 0;
     try {
-      const requests = collectImages(request, policy);
+      const classification = classifyImages(request, policy);
+      const requests = collectImages(request, policy, classification);
       copies = requests.length;
       const deadline = computeDeadline(started, options.copyBudgetMs, timeout);
       // Nothing to copy (all excluded or already in the backup): no mirror call, no Secret read.
@@ -84,7 +85,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
         const credentials = pull === undefined ? undefined : await lookupPullCredentials(pull, request, deadline, logger, now);
         outcomes = await ensureWithin(mirror, requests, { dryRun, deadline, credentials }, logger, now);
       }
-      plan = planMutation(request, policy, outcomes);
+      plan = planMutation(request, policy, outcomes, classification);
       if (plan.deny !== undefined) {
         review = denied(request.uid, plan.deny.message, plan.deny.code, plan.warnings);
         outcome = 'denied';
