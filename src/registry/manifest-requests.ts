@@ -37,7 +37,6 @@ export async function getManifest(
   });
   await ex.expect(res, [200], what);
   const bytes = await readBounded(res, MAX_MANIFEST_BYTES, what);
-  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   if (reference.includes(':')) {
     if (verifyDigest(bytes, reference) === false) {
       throw new ClonerError('IC_ERR_DIGEST_MISMATCH', `${what}: the registry served content that does not match the digest`, {
@@ -47,6 +46,8 @@ export async function getManifest(
     const mediaType = resolveManifestMediaType(bytes, headerValue(res.headers, 'content-type'));
     return { bytes, mediaType, digest: reference };
   }
+  // By tag: the digest is computed here, never taken from the registry's header.
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   const served = headerValue(res.headers, 'docker-content-digest');
   if (served !== undefined && served.startsWith('sha256:') && served !== digest) {
     throw new ClonerError(
