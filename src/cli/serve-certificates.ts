@@ -4,11 +4,9 @@
  * cluster, its own CA and certificate kept in a Secret and rotated before
  * expiry, with the MutatingWebhookConfiguration's caBundle patched (issue 4).
  */
-import { ensureServingCertificate } from '../certs/ensure-serving-certificate.js';
-import { startCertificateRotation, type CertificateRotation } from '../certs/certificate-rotation.js';
+import type { CertificateRotation } from '../certs/certificate-rotation.js';
 import type { ServingCertificate } from '../certs/ensure-serving-certificate.js';
-import { connectInCluster, type InClusterClient } from '../kube/connect-in-cluster.js';
-import { readInClusterNamespace } from '../kube/in-cluster-config.js';
+import type { InClusterClient } from '../kube/connect-in-cluster.js';
 import type { TlsSource } from '../server/config.js';
 import type { Logger } from '../server/logger.js';
 import { TlsReloader, type TlsPair } from '../server/tls-reloader.js';
@@ -43,6 +41,15 @@ export async function managedCertificates(
   /** The service account files; the kubelet's paths unless a test gives others. */
   files: { readonly tokenFile?: string; readonly caFile?: string } = {},
 ): Promise<CertificateSupply> {
+  // Loaded only here: the X.509 library costs ~100 ms and ~20 MiB at start-up,
+  // for nothing when the certificate is mounted.
+  const [{ ensureServingCertificate }, { startCertificateRotation }, { connectInCluster }, { readInClusterNamespace }] =
+    await Promise.all([
+      import('../certs/ensure-serving-certificate.js'),
+      import('../certs/certificate-rotation.js'),
+      import('../kube/connect-in-cluster.js'),
+      import('../kube/in-cluster-config.js'),
+    ]);
   const client: InClusterClient = await connectInCluster({ host: source.apiHost, port: source.apiPort, ...files });
   try {
     const options = {
