@@ -17,6 +17,7 @@ import type { Logger } from '../server/logger.js';
 import { ServerMetrics } from '../server/metrics.js';
 import { createMirrorObserver } from '../server/mirror-events.js';
 import { Readiness } from '../server/readiness.js';
+import { createLineBatcher } from '../server/line-batcher.js';
 import { installShutdown } from '../server/shutdown.js';
 import type { SignalSource } from '../server/shutdown.js';
 import { describeCertificate, loadTlsPair } from '../server/tls-reloader.js';
@@ -76,7 +77,22 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
     return 2;
   }
 
-  const logger = createLogger({ level: config.logLevel, write: io.stdout });
+  // Both loggers share the batcher, so lines keep their order.
+  const out = createLineBatcher(io.stdout);
+  try {
+    return await serveWith(config, inputs, createLogger({ level: config.logLevel, write: out.write }), out.write, io);
+  } finally {
+    out.flush();
+  }
+}
+
+async function serveWith(
+  config: ServeConfig,
+  inputs: Inputs,
+  logger: Logger,
+  stdout: (line: string) => void,
+  io: ServeIo,
+): Promise<number> {
   io.onUnhandledRejection?.((reason) => logger.error('unhandled rejection', errorFields(reason)));
   let certificates: CertificateSupply;
   try {
@@ -169,7 +185,7 @@ export async function runServeCommand(argv: readonly string[], io: ServeIo): Pro
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : undefined;
   // The start line is printed whatever LOG_LEVEL says: it carries the port (PORT=0) and the settings in force.
-  logStart(createLogger({ level: 'info', write: io.stdout }), config, inputs, certificates, port);
+  logStart(createLogger({ level: 'info', write: stdout }), config, inputs, certificates, port);
   return shutdown.done;
 }
 

@@ -112,7 +112,7 @@ export function patched(
   warnings: readonly string[] = [],
 ): AdmissionReviewResponse {
   if (ops.length === 0) return allowed(uid, warnings);
-  const patch = encodeBase64(new TextEncoder().encode(JSON.stringify(ops)));
+  const patch = encodeUtf8Base64(JSON.stringify(ops));
   return review({ uid, allowed: true, patchType: 'JSONPatch', patch, ...withWarnings(warnings) });
 }
 
@@ -138,12 +138,28 @@ export function denied(
  * that no argument list grows with the patch.
  */
 export function encodeBase64(bytes: Uint8Array): string {
+  return btoa(binaryString(bytes));
+}
+
+/**
+ * Base64 of a string's UTF-8 bytes. A patch is nearly always ASCII (image
+ * references are), and for ASCII the string already is its own binary
+ * string: btoa takes it as it is, with no byte array in between (this runs
+ * on every admission).
+ */
+export function encodeUtf8Base64(text: string): string {
+  return btoa(ASCII.test(text) ? text : binaryString(new TextEncoder().encode(text)));
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+function binaryString(bytes: Uint8Array): string {
   const SLICE = 0x2000;
   let binary = '';
   for (let i = 0; i < bytes.length; i += SLICE) {
     binary += String.fromCharCode(...bytes.subarray(i, i + SLICE));
   }
-  return btoa(binary);
+  return binary;
 }
 
 function review(response: AdmissionResponse): AdmissionReviewResponse {

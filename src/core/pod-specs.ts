@@ -10,7 +10,6 @@
  * 1.8), so every field read is checked; a wrong shape becomes a problem
  * string, never an exception.
  */
-import { z } from 'zod';
 import { formatPointer } from './json-patch.js';
 
 export type WorkloadKind =
@@ -81,11 +80,24 @@ const POD_SPEC_TOKENS: Readonly<Record<WorkloadKind, readonly string[]>> = {
 
 const CONTAINER_FIELDS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
-const jsonObject = z.record(z.string(), z.unknown());
-const jsonArray = z.array(z.unknown());
-const named = z.looseObject({ name: z.string().min(1) });
-const containerImage = z.string().nullish();
-const volumeImage = z.looseObject({ reference: z.string().nullish() }).nullish();
+/**
+ * Plain type checks, not zod, on purpose: this walk runs on every admission
+ * (the hot path), and a zod record schema copies every object it checks.
+ * It reads a handful of fields and validates each one it reads.
+ */
+function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A string, or absent (undefined/null) when `optional`; anything else is a wrong shape. */
+function optionalString(value: unknown): string | null | undefined | false {
+  return value === undefined || value === null || typeof value === 'string' ? value : false;
+}
+
+function nameOf(element: Readonly<Record<string, unknown>>): string | undefined {
+  const name = element['name'];
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
 
 /**
  * The workload kind of a GVK, any version: apps/v1 and batch/v1 are the
@@ -106,39 +118,39 @@ export function findImageSlots(kind: WorkloadKind, object: unknown): ImageSlotSc
   const specTokens = POD_SPEC_TOKENS[kind];
   let node: unknown = object;
   for (let depth = 0; depth < specTokens.length; depth += 1) {
-    const parsed = jsonObject.safeParse(node);
-    if (!parsed.success) {
+    if (!isJsonObject(node)) {
       problems.push(`${dotted(specTokens.slice(0, depth)) || 'object'} is not an object`);
       return { slots, problems };
     }
-    node = parsed.data[specTokens[depth] ?? ''];
+    node = node[specTokens[depth] ?? ''];
     if (node === undefined || node === null) return { slots, problems };
   }
-  const spec = jsonObject.safeParse(node);
-  if (!spec.success) return { slots, problems: [`${dotted(specTokens)} is not an object`] };
+  if (!isJsonObject(node)) return { slots, problems: [`${dotted(specTokens)} is not an object`] };
+  const spec = node;
 
   for (const field of CONTAINER_FIELDS) {
-    forEachElement(spec.data[field], [...specTokens, field], problems, (element, tokens) => {
-      const image = containerImage.safeParse(element['image']);
+    forEachElement(spec[field], [...specTokens, field], problems, (element, tokens) => {
+      const image = optionalString(element['image']);
       // `image` is optional in templates: "to allow higher level config
       // management to default or override container images" (core/v1 Container).
-      if (!image.success) return `${dotted(tokens)}.image is not a string`;
-      if (image.data === undefined || image.data === null || image.data === '') return undefined;
-      const name = named.safeParse(element);
-      if (!name.success) return `${dotted(tokens)} has no name`;
-      slots.push({ path: formatPointer([...tokens, 'image']), image: image.data, container: name.data.name, field });
+      if (image === false) return `${dotted(tokens)}.image is not a string`;
+      if (image === undefined || image === null || image === '') return undefined;
+      const name = nameOf(element);
+      if (name === undefined) return `${dotted(tokens)} has no name`;
+      slots.push({ path: formatPointer([...tokens, 'image']), image, container: name, field });
       return undefined;
     });
   }
-  forEachElement(spec.data['volumes'], [...specTokens, 'volumes'], problems, (element, tokens) => {
-    const volume = volumeImage.safeParse(element['image']);
-    if (!volume.success) return `${dotted(tokens)}.image.reference is not a string`;
-    const reference = volume.data?.reference;
+  forEachElement(spec['volumes'], [...specTokens, 'volumes'], problems, (element, tokens) => {
+    const volume = element['image'];
+    if (volume === undefined || volume === null) return undefined;
+    const reference = isJsonObject(volume) ? optionalString(volume['reference']) : false;
+    if (reference === false) return `${dotted(tokens)}.image.reference is not a string`;
     if (reference === undefined || reference === null || reference === '') return undefined;
-    const name = named.safeParse(element);
-    if (!name.success) return `${dotted(tokens)} has no name`;
+    const name = nameOf(element);
+    if (name === undefined) return `${dotted(tokens)} has no name`;
     const path = formatPointer([...tokens, 'image', 'reference']);
-    slots.push({ path, image: reference, container: name.data.name, field: 'imageVolume' });
+    slots.push({ path, image: reference, container: name, field: 'imageVolume' });
     return undefined;
   });
   return { slots, problems };
@@ -149,18 +161,16 @@ function forEachElement(
   tokens: readonly (string | number)[],
   problems: string[],
   /** Returns a problem, or undefined when the element is fine. */
-  visit: (element: Record<string, unknown>, tokens: readonly (string | number)[]) => string | undefined,
+  visit: (element: Readonly<Record<string, unknown>>, tokens: readonly (string | number)[]) => string | undefined,
 ): void {
   if (list === undefined || list === null) return;
-  const array = jsonArray.safeParse(list);
-  if (!array.success) {
+  if (!Array.isArray(list)) {
     problems.push(`${dotted(tokens)} is not a list`);
     return;
   }
-  array.data.forEach((item, index) => {
-    const element = jsonObject.safeParse(item);
+  list.forEach((item: unknown, index) => {
     const at = [...tokens, index];
-    const problem = element.success ? visit(element.data, at) : `${dotted(at)} is not an object`;
+    const problem = isJsonObject(item) ? visit(item, at) : `${dotted(at)} is not an object`;
     if (problem !== undefined) problems.push(problem);
   });
 }

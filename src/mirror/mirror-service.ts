@@ -119,6 +119,19 @@ export class MirrorService implements ImageMirror {
     return outcomes;
   }
 
+  ready(requests: readonly CopyRequest[]): ReadonlyMap<string, CopyOutcome> | undefined {
+    const now = this.#now();
+    const outcomes = new Map<string, CopyOutcome>();
+    for (const request of requests) {
+      // Only READY results live under the bare key (failures are kept per credentials: see above).
+      const cached = outcomes.get(request.key) ?? this.#cache.get(request.key, now);
+      if (cached?.status !== 'ready') return undefined;
+      outcomes.set(request.key, cached);
+    }
+    for (const key of outcomes.keys()) this.#emit(() => this.#observer.onCacheHit?.(key));
+    return outcomes;
+  }
+
   async drain(timeoutMs: number): Promise<boolean> {
     const until = Date.now() + Math.max(0, timeoutMs);
     // Tasks queued while draining are waited for too, within the same bound.

@@ -14,12 +14,14 @@ import { z } from 'zod';
 import { allowed, denied, parseAdmissionReview, patched } from '../core/admission-review.js';
 import type { AdmissionRequest, AdmissionReviewResponse } from '../core/admission-review.js';
 import { formatWarning } from '../core/admission-warnings.js';
-import type { CopyOutcome, ImageStatus, MutationPlan } from '../core/image-decision.js';
+import type { CopyOutcome, CopyRequest, ImageStatus, MutationPlan } from '../core/image-decision.js';
 import type { MutationPolicy } from '../core/mutation-policy.js';
 import { classifyImages, collectImages, planMutation } from '../core/plan-mutation.js';
 import type { ImageMirror } from '../mirror/image-mirror.js';
 import type { PullCredentialSource } from '../mirror/pull-credentials.js';
 import { computeDeadline } from './admission-deadline.js';
+import { AnswerCache, answerBody, answerKey, splitAroundUid } from './answer-cache.js';
+import type { CachedAnswer } from './answer-cache.js';
 import { ensureWithin } from './ensure-within.js';
 import { errorFields } from './logger.js';
 import type { Logger } from './logger.js';
@@ -50,6 +52,8 @@ export interface AdmissionHandlerOptions {
    * pull secrets (pod spec's and ServiceAccount's) in its namespace.
    */
   readonly pullCredentials?: PullCredentialSource | undefined;
+  /** Repeated requests answered again without planning (answer-cache.ts); on unless false. */
+  readonly answerCache?: boolean;
 }
 
 const objectNameSchema = z.looseObject({
@@ -60,27 +64,45 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
   const { policy, mirror, logger, metrics } = options;
   const now = options.now ?? Date.now;
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  const answers = options.answerCache === false ? undefined : new AnswerCache();
+  const ready = (requests: readonly CopyRequest[]): ReadonlyMap<string, CopyOutcome> | undefined => mirror.ready?.(requests);
 
   const finish = (outcome: AdmissionOutcome, started: number, review: AdmissionReviewResponse): HttpAnswer => {
     metrics?.recordAdmission(outcome, (now() - started) / 1000);
     return { status: 200, contentType: 'application/json', body: JSON.stringify(review) };
   };
 
-  const admit = async (request: AdmissionRequest, timeout: string | null, started: number): Promise<HttpAnswer> => {
+  const replay = (answer: CachedAnswer, uid: string, started: number): HttpAnswer => {
+    metrics?.recordImages(answer.images);
+    logger.info('admission', { uid, ...answer.fields, ms: now() - started });
+    metrics?.recordAdmission(answer.outcome, (now() - started) / 1000);
+    return { status: 200, contentType: 'application/json', body: answerBody(answer, uid) };
+  };
+
+  const admit = async (
+    request: AdmissionRequest,
+    timeout: string | null,
+    started: number,
+    answerKeyOf: string | undefined,
+  ): Promise<HttpAnswer> => {
     const dryRun = request.dryRun === true;
     let plan: MutationPlan | undefined;
     let review: AdmissionReviewResponse;
     let outcome: AdmissionOutcome;
     let failure: unknown;
     let copies = 0;
+    let outcomes: ReadonlyMap<string, CopyOutcome> = new Map();
+    let requests: readonly CopyRequest[] = [];
     try {
       const classification = classifyImages(request, policy);
-      const requests = collectImages(request, policy, classification);
+      requests = collectImages(request, policy, classification);
       copies = requests.length;
       const deadline = computeDeadline(started, options.copyBudgetMs, timeout);
       // Nothing to copy (all excluded or already in the backup): no mirror call, no Secret read.
-      let outcomes: ReadonlyMap<string, CopyOutcome> = new Map();
-      if (requests.length > 0) {
+      // All already copied: no promise, no deadline timer either.
+      const known = requests.length > 0 ? ready(requests) : undefined;
+      if (known !== undefined) outcomes = known;
+      else if (requests.length > 0) {
         const pull = options.pullCredentials;
         const credentials = pull === undefined ? undefined : await lookupPullCredentials(pull, request, deadline, logger, now);
         outcomes = await ensureWithin(mirror, requests, { dryRun, deadline, credentials }, logger, now);
@@ -102,8 +124,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
     }
     const images = countImages(plan);
     if (plan !== undefined) metrics?.recordImages(images);
-    const fields = {
-      uid: request.uid,
+    const stable = {
       kind: request.kind.kind,
       namespace: request.namespace,
       name: nameOf(request),
@@ -115,8 +136,14 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       outcome,
       skipped: plan?.skipped,
       warnings: review.response.warnings?.length ?? 0,
-      ms: now() - started,
     };
+    const fields = { uid: request.uid, ...stable, ms: now() - started };
+    if (answers !== undefined && answerKeyOf !== undefined && failure === undefined && isFinal(plan)) {
+      const serialized = splitAroundUid((uid) => JSON.stringify({ ...review, response: { ...review.response, uid } }));
+      const digests = new Map<string, string>();
+      for (const [key, copy] of outcomes) if (copy.status === 'ready') digests.set(key, copy.digest);
+      answers.set(answerKeyOf, { ...serialized, outcome, requests, digests, images, fields: stable });
+    }
     if (failure === undefined) logger.info('admission', fields);
     else {
       const stack = logger.isEnabled('debug') && failure instanceof Error ? { stack: failure.stack } : {};
@@ -134,6 +161,9 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       return badRequest('request body is not JSON');
     }
     try {
+      const keyed = answers === undefined ? undefined : answerKey(json, body.byteLength);
+      const answer = keyed === undefined ? undefined : answers?.get(keyed.key, ready);
+      if (answer !== undefined && keyed !== undefined) return replay(answer, keyed.uid, started);
       const parsed = parseAdmissionReview(json);
       switch (parsed.kind) {
         case 'unanswerable':
@@ -145,7 +175,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
           return finish('malformed', started, allowed(parsed.uid, [warning]));
         }
         case 'request':
-          return await admit(parsed.request, timeoutParam, started);
+          return await admit(parsed.request, timeoutParam, started, keyed?.key);
       }
     } catch (error) {
       // Reachable only through a bug outside the guarded admission (parsing, logging).
@@ -159,6 +189,11 @@ function badRequest(message: string): HttpAnswer {
   // Bounded: zod's problem text quotes parts of the body.
   const text = message.length > 300 ? `${message.slice(0, 297)}...` : message;
   return { status: 400, contentType: 'text/plain; charset=utf-8', body: `${text}\n` };
+}
+
+/** Worth answering again: nothing pending or failed, no denial (a later copy could change either). */
+function isFinal(plan: MutationPlan | undefined): plan is MutationPlan {
+  return plan !== undefined && plan.deny === undefined && plan.images.every((image) => image.status !== 'pending' && image.status !== 'failed');
 }
 
 function countImages(plan: MutationPlan | undefined): Map<ImageStatus, number> {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { allowed, denied, encodeBase64, parseAdmissionReview, patched } from '../../src/core/admission-review.js';
+import { allowed, denied, encodeBase64, encodeUtf8Base64, parseAdmissionReview, patched } from '../../src/core/admission-review.js';
 import { addOp } from '../../src/core/json-patch.js';
 import { fixturePath, isRecord, readJsonFixture, valueAt, wrapRequest } from './k8s-fixtures.js';
 
@@ -128,6 +128,11 @@ respond('encodeBase64 agrees with Buffer on every length and byte', () => {
     const bytes = Uint8Array.from({ length }, (_, i) => (i * 37 + length * 11) & 0xff);
     assert.is(encodeBase64(bytes), Buffer.from(bytes).toString('base64'), `length ${length}`);
   }
+});
+
+respond('encodeUtf8Base64 agrees with Buffer for ASCII, non-ASCII and control characters', () => {
+  const samples = ['', 'a', '[{"op":"replace"}]', '\u0000\u007f', 'é', 'x\u0080y', '✓ 🐳 \ud83d', 'ascii then é'.repeat(500)];
+  for (const text of samples) assert.is(encodeUtf8Base64(text), Buffer.from(text, 'utf8').toString('base64'), text.slice(0, 20));
 });
 
 parse.run();

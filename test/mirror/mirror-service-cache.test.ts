@@ -110,4 +110,35 @@ test('the cache is bounded: the least recently used result is forgotten', async 
   }
 });
 
+test('ready(): answers at once only when every image is a cached, unexpired READY; never a failure', async () => {
+  const p = await peers.get();
+  const image = await makeSimpleImage('oci', { seed: 'ready-peek' });
+  await pushImage(p.src, 'team/peek', 'v1', image);
+  const present = copyRequest(p.srcProxy.ref('team/peek', 'v1'), p.dstProxy.host);
+  const missing = copyRequest(p.srcProxy.ref('team/peek-missing', 'v1'), p.dstProxy.host);
+  const clock = manualClock();
+  const observer = recordingObserver();
+  const pool = poolFor(p);
+  try {
+    const mirror = new MirrorService({ pool, backupRegistry: p.dstProxy.host, now: clock.now, tagTtlMs: 60_000, observer });
+    assert.is(mirror.ready([present]), undefined, 'nothing cached yet');
+    const options = { dryRun: false, deadline: clock.now() + 20_000 };
+    expectReady(await mirror.ensure([present], options), present.key);
+    const failed = await mirror.ensure([missing], options);
+    assert.is(failed.get(missing.key)?.status, 'failed');
+
+    p.srcProxy.clearRequests();
+    observer.hits.length = 0;
+    const outcomes = mirror.ready([present, present]);
+    assert.equal(outcomes?.get(present.key), { status: 'ready', digest: image.manifest.digest });
+    assert.equal(observer.hits, [present.key], 'one cache hit per distinct image');
+    assert.is(mirror.ready([present, missing]), undefined, 'a cached failure is for ensure() to judge');
+    assert.equal(p.srcProxy.requests, [], 'no registry call');
+    clock.advance(60_000);
+    assert.is(mirror.ready([present]), undefined, 'an expired tag result');
+  } finally {
+    await pool.close();
+  }
+});
+
 test.run();

@@ -1,0 +1,124 @@
+/**
+ * Answers worth giving again. The API server sends the same request many
+ * times over with only its uid changed: every Pod a ReplicaSet, Job or
+ * DaemonSet creates from one template arrives as the same CREATE (its name
+ * is generated later, CLUSTER-NOTES 1.7), and a controller's retries repeat
+ * themselves. Such a request is answered from here without classifying and
+ * planning it again.
+ *
+ * An answer is kept only when it is final: no copy pending or failed, no
+ * denial. What it rests on is checked at every use: the copies it rewrote to
+ * must still be cached READY with the same digests (a tag's entry expires,
+ * so a moved tag goes through the full path again); the policy is fixed for
+ * the life of the process. The key is the whole review with its uid blanked,
+ * so only an identical request matches. Bounded: small reviews only, a
+ * fixed number of them, least recently used dropped first.
+ */
+import type { CopyOutcome, CopyRequest, ImageStatus } from '../core/image-decision.js';
+import type { AdmissionOutcome } from './metrics.js';
+
+export interface CachedAnswer {
+  /** The serialized review, split around its uid (JSON-encoded when joined back). */
+  readonly before: string;
+  readonly after: string;
+  readonly outcome: AdmissionOutcome;
+  /** The copies the answer relied on and the digest each was READY at. */
+  readonly requests: readonly CopyRequest[];
+  readonly digests: ReadonlyMap<string, string>;
+  readonly images: ReadonlyMap<ImageStatus, number>;
+  /** The admission's log fields, without uid and duration. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export const ANSWER_CACHE_ENTRIES = 512;
+/** A larger review is rarely repeated, and keys must not hold much memory: 512 x 32 KiB = 16 MiB at most. */
+export const MAX_KEY_CHARS = 32 * 1024;
+
+const UID_MARK = '\u0000uid\u0000';
+
+export class AnswerCache {
+  readonly #entries = new Map<string, CachedAnswer>();
+  readonly #maxEntries: number;
+
+  constructor(maxEntries = ANSWER_CACHE_ENTRIES) {
+    this.#maxEntries = Math.max(1, Math.floor(maxEntries));
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * The cached answer for this key if still valid: `ready` says what the
+   * mirror holds now (MirrorService.ready), undefined when it no longer holds all.
+   */
+  get(
+    key: string,
+    ready: (requests: readonly CopyRequest[]) => ReadonlyMap<string, CopyOutcome> | undefined,
+  ): CachedAnswer | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    if (entry.requests.length > 0) {
+      const outcomes = ready(entry.requests);
+      for (const [copyKey, digest] of entry.digests) {
+        const outcome = outcomes?.get(copyKey);
+        if (outcome?.status !== 'ready' || outcome.digest !== digest) return undefined;
+      }
+    }
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  set(key: string, answer: CachedAnswer): void {
+    if (key.length > MAX_KEY_CHARS) return;
+    this.#entries.delete(key);
+    this.#entries.set(key, answer);
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done === true) break;
+      this.#entries.delete(oldest.value);
+    }
+  }
+}
+
+/**
+ * The cache key of a parsed review: its JSON with `request.uid` blanked.
+ * Undefined when the body has no string uid where a review keeps it (such a
+ * body takes the full path, which answers it as it deserves).
+ */
+export function answerKey(review: unknown, bodyBytes: number): { readonly key: string; readonly uid: string } | undefined {
+  // The body's size bounds the key's: a big review is not serialized just to be refused.
+  if (bodyBytes > MAX_KEY_CHARS || !isRecord(review)) return undefined;
+  const request = review['request'];
+  if (!isRecord(request)) return undefined;
+  const uid = request['uid'];
+  if (typeof uid !== 'string' || uid === '') return undefined;
+  // Blanked in place and put back: cheaper than copying the object, and the key keeps every other byte.
+  request['uid'] = '';
+  try {
+    const key = JSON.stringify(review);
+    return key.length > MAX_KEY_CHARS ? undefined : { key, uid };
+  } catch {
+    // Nesting deep enough to overflow the stack in JSON.stringify (hostile input): no key, the full path answers it.
+    return undefined;
+  } finally {
+    request['uid'] = uid;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The serialized review split around its uid, so another uid can be put in without serializing again. */
+export function splitAroundUid(serialize: (uid: string) => string): { readonly before: string; readonly after: string } {
+  const text = serialize(UID_MARK);
+  const marked = JSON.stringify(UID_MARK);
+  const at = text.indexOf(marked);
+  return { before: text.slice(0, at), after: text.slice(at + marked.length) };
+}
+
+export function answerBody(answer: Pick<CachedAnswer, 'before' | 'after'>, uid: string): string {
+  return `${answer.before}${JSON.stringify(uid)}${answer.after}`;
+}

@@ -1,0 +1,162 @@
+/**
+ * Repeated requests (the Pods of one ReplicaSet: the same CREATE with a new
+ * uid each) are answered from the answer cache: the same answer with their
+ * own uid, their own log line and metrics, no mirror call. Only final
+ * answers are kept, and one whose copies are no longer cached READY at the
+ * same digest goes through the full path again.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { CopyOutcome, CopyRequest } from '../../src/core/image-decision.js';
+import { parseMutationPolicy } from '../../src/core/mutation-policy.js';
+import { createAdmissionHandler } from '../../src/server/admission-handler.js';
+import { AnswerCache, MAX_KEY_CHARS, answerBody, answerKey, splitAroundUid } from '../../src/server/answer-cache.js';
+import { createLogger } from '../../src/server/logger.js';
+import { ServerMetrics } from '../../src/server/metrics.js';
+import { isRecord, reviewFor } from '../core/k8s-fixtures.js';
+import { readAdmissionResponse } from '../helpers/admission-response.js';
+import { FAKE_DIGEST, FakeMirror } from '../helpers/fake-mirror.js';
+
+/** A FakeMirror that also answers ready() from what the test says is cached. */
+class CachingMirror extends FakeMirror {
+  readonly cached = new Map<string, CopyOutcome>();
+  readyCalls = 0;
+
+  ready(requests: readonly CopyRequest[]): ReadonlyMap<string, CopyOutcome> | undefined {
+    this.readyCalls += 1;
+    const outcomes = new Map<string, CopyOutcome>();
+    for (const request of requests) {
+      const outcome = this.cached.get(request.key);
+      if (outcome?.status !== 'ready') return undefined;
+      outcomes.set(request.key, outcome);
+    }
+    return outcomes;
+  }
+}
+
+const policy = parseMutationPolicy({ registry: 'backup.example:5000' });
+const SOURCE = 'quay.io/team/app:1.0';
+const SOURCE_KEY = 'quay.io/team/app:1.0';
+
+function pod(image: string): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { generateName: 'web-7d9f-', namespace: 'default', labels: { app: 'web' } },
+    spec: { containers: [{ name: 'app', image }] },
+  };
+}
+
+function setup(options: { answerCache?: boolean } = {}) {
+  const mirror = new CachingMirror('ready');
+  const lines: string[] = [];
+  const metrics = new ServerMetrics();
+  const handler = createAdmissionHandler({
+    policy,
+    mirror,
+    copyBudgetMs: 7_000,
+    logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
+    metrics,
+    ...(options.answerCache === undefined ? {} : { answerCache: options.answerCache }),
+  });
+  const admit = async (uid: string, image = SOURCE) => {
+    const answer = await handler(Buffer.from(JSON.stringify(reviewFor(pod(image), { uid }))), null);
+    assert.is(answer.status, 200, answer.body);
+    return { raw: answer.body, review: readAdmissionResponse(answer.body) };
+  };
+  return { mirror, lines, metrics, admit };
+}
+
+function patchValues(patch: readonly unknown[] | undefined): string[] {
+  return (patch ?? []).flatMap((op) => (isRecord(op) && typeof op['value'] === 'string' ? [op['value']] : []));
+}
+
+const test = suite('answer cache');
+
+test('the same request with another uid: the same answer with its own uid, no mirror call, one log line each', async () => {
+  const h = setup();
+  const first = await h.admit('uid-1');
+  assert.is(h.mirror.calls.length, 1, 'the first admission asks the mirror');
+  h.mirror.cached.set(SOURCE_KEY, { status: 'ready', digest: FAKE_DIGEST });
+  const second = await h.admit('uid-2');
+  assert.is(h.mirror.calls.length, 1, 'the second is answered without ensure()');
+  assert.is(second.review.uid, 'uid-2');
+  assert.equal(second.review.patch, first.review.patch);
+  assert.is(second.raw, first.raw.replace('"uid-1"', '"uid-2"'), 'byte for byte the same answer but the uid');
+  const records = h.lines.map((line) => JSON.parse(line) as unknown).filter(isRecord);
+  assert.equal(records.map((record) => record['uid']), ['uid-1', 'uid-2']);
+  const { ms: _a, time: _b, uid: _c, ...rest1 } = records[0] ?? {};
+  const { ms: _d, time: _e, uid: _f, ...rest2 } = records[1] ?? {};
+  assert.equal(rest2, rest1, 'the replayed log line carries the same fields');
+  const text = (await h.metrics.render()).body;
+  assert.match(text, /image_cloner_admissions_total\{outcome="patched"\} 2/);
+});
+
+test('a copy no longer cached READY at the same digest (expired tag, moved tag): the full path again', async () => {
+  const h = setup();
+  h.mirror.cached.set(SOURCE_KEY, { status: 'ready', digest: FAKE_DIGEST });
+  await h.admit('uid-1');
+  h.mirror.cached.clear();
+  await h.admit('uid-2');
+  assert.is(h.mirror.calls.length, 1, 'expired: ensure() asked');
+  const moved = `sha256:${'e'.repeat(64)}`;
+  h.mirror.byKey.set(SOURCE_KEY, { status: 'ready', digest: moved });
+  h.mirror.cached.set(SOURCE_KEY, { status: 'ready', digest: moved });
+  const third = await h.admit('uid-3');
+  assert.ok(patchValues(third.review.patch).some((value) => value.endsWith(moved)), 'the new digest');
+});
+
+test('pending and failed answers are not kept; a different request is not confused with a cached one', async () => {
+  const h = setup();
+  h.mirror.mode = 'pending';
+  await h.admit('uid-1');
+  h.mirror.cached.set(SOURCE_KEY, { status: 'ready', digest: FAKE_DIGEST });
+  h.mirror.mode = 'ready';
+  const after = await h.admit('uid-2');
+  assert.is(after.review.patch !== undefined, true, 'rewritten now: the pending answer was not replayed');
+  const other = await h.admit('uid-3', 'quay.io/team/other:2.0');
+  assert.ok(patchValues(other.review.patch).some((value) => value.includes('/team/other:2.0@')));
+});
+
+test('answerCache: false answers every request through the full path', async () => {
+  const h = setup({ answerCache: false });
+  h.mirror.cached.set(SOURCE_KEY, { status: 'ready', digest: FAKE_DIGEST });
+  await h.admit('uid-1');
+  await h.admit('uid-2');
+  assert.is(h.mirror.readyCalls, 2, 'planned twice');
+});
+
+test('answerKey blanks only request.uid, leaves the review as it was, and refuses odd shapes and big reviews', () => {
+  const review = reviewFor(pod(SOURCE), { uid: 'abc' });
+  const before = JSON.stringify(review);
+  const keyed = answerKey(review, before.length);
+  assert.is(keyed?.uid, 'abc');
+  assert.is(JSON.stringify(review), before, 'restored');
+  assert.is(keyed?.key, before.replace('"uid":"abc"', '"uid":""'));
+  assert.is(answerKey(reviewFor(pod(SOURCE), { uid: 'xyz' }), before.length)?.key, keyed?.key, 'another uid, the same key');
+  for (const odd of [null, 1, 'x', [], { request: [] }, { request: { uid: 5 } }, { request: { uid: '' } }]) {
+    assert.is(answerKey(odd, 100), undefined, JSON.stringify(odd));
+  }
+  const big = reviewFor(pod(`quay.io/${'a'.repeat(MAX_KEY_CHARS)}:1`), { uid: 'u' });
+  assert.is(answerKey(big, 100), undefined, 'a key over the bound');
+  assert.is(answerKey(review, MAX_KEY_CHARS + 1), undefined, 'a body over the bound is not serialized');
+  let deep: unknown = 'x';
+  for (let i = 0; i < 200_000; i += 1) deep = [deep];
+  assert.is(answerKey({ request: { uid: 'u', object: deep } }, 100), undefined, 'too deep to serialize: no key, no throw');
+});
+
+test('splitAroundUid / answerBody put any uid back as JSON; the cache is bounded, least recently used first', () => {
+  const parts = splitAroundUid((uid) => JSON.stringify({ response: { uid, note: 'uid' } }));
+  assert.is(answerBody(parts, 'a"b'), JSON.stringify({ response: { uid: 'a"b', note: 'uid' } }));
+  const cache = new AnswerCache(2);
+  const answer = { ...parts, outcome: 'allowed' as const, requests: [], digests: new Map(), images: new Map(), fields: {} };
+  cache.set('a', answer);
+  cache.set('b', answer);
+  assert.ok(cache.get('a', () => undefined) !== undefined);
+  cache.set('c', answer);
+  assert.is(cache.size, 2);
+  assert.is(cache.get('b', () => undefined), undefined, 'b was the least recently used');
+  assert.ok(cache.get('a', () => undefined) !== undefined);
+});
+
+test.run();
