@@ -6,7 +6,9 @@ const USAGE = `usage: image-cloner <command> [options]
 
 commands:
   copy SRC DST   copy an image (all platforms) between registries or OCI archives
+  rewrite        rewrite the images of Kubernetes manifests as the webhook would (GitOps, CI)
   serve          run the mutating admission webhook (configured by environment variables)
+  sync           copy every image of Kubernetes manifests to the backup registry
 
 Run "image-cloner <command> --help" for a command's options.
 `;
@@ -21,6 +23,10 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'copy':
       // Each subcommand loads only its own modules: startup time and memory count for a CLI.
       return (await import('./cli/copy-command.js')).runCopyCommand(rest, io);
+    case 'rewrite':
+      return (await import('./cli/rewrite-command.js')).runRewriteCommand(rest, manifestIo(io));
+    case 'sync':
+      return (await import('./cli/sync-command.js')).runSyncCommand(rest, manifestIo(io));
     case 'serve': {
       const code = await (await import('./cli/serve-command.js')).runServeCommand(rest, {
         env: process.env,
@@ -44,6 +50,18 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`image-cloner: unknown command "${command}"\n\n${USAGE}`);
       return 2;
   }
+}
+
+/** The environment and standard input: `rewrite` and `sync` read both (the composition root hands them over). */
+function manifestIo(io: { stdout: (text: string) => void; stderr: { isTTY: boolean; write: (text: string) => void } }) {
+  return {
+    ...io,
+    env: process.env,
+    stdin: {
+      isTTY: process.stdin.isTTY === true,
+      read: async () => (await import('./manifest-files/read-manifest-inputs.js')).readStream(process.stdin),
+    },
+  };
 }
 
 main(process.argv.slice(2)).then(

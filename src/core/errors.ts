@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'IC_ERR_ALREADY_EXISTS',
   'IC_ERR_KUBE',
   'IC_ERR_CERTIFICATE',
+  /** A manifest file that is not YAML or JSON (`rewrite`, `sync`). */
+  'IC_ERR_BAD_INPUT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

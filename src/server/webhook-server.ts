@@ -26,6 +26,33 @@ export interface WebhookServerOptions {
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
 
+/**
+ * Mozilla's "intermediate" server policy (ssl-config.mozilla.org, v5.7) minus
+ * its DHE suites: forward secrecy (ECDHE) and AEAD (GCM, ChaCha20-Poly1305)
+ * only. Node's default list is not this strict: its `HIGH` tail adds CBC
+ * suites with SHA-1 and SHA-2 MACs (ECDHE-ECDSA-AES128-SHA...), and static-RSA
+ * key exchange without forward secrecy for RSA keys. Go's crypto/tls (the API
+ * server's client) offers every suite listed here and none of the DHE ones,
+ * which Node would not negotiate anyway without a `dhparam`. The TLS 1.3
+ * names keep its three suites, all AEAD; a `ciphers` string without them
+ * would leave TLS 1.3 with none. test/security/tls-policy.test.ts checks what
+ * the running server accepts.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** Everything about TLS but the certificate, for the server and for each reload. */
+const TLS_POLICY = { minVersion: TLS_MIN_VERSION, ciphers: TLS_CIPHERS } as const;
+
 /** Path labels for the response metric: a fixed set, whatever clients ask for. */
 const ROUTES = new Set(['/mutate', '/healthz', '/readyz', '/metrics']);
 const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
@@ -36,7 +63,7 @@ export function createWebhookServer(options: WebhookServerOptions): Server {
     {
       cert: options.cert,
       key: options.key,
-      minVersion: TLS_MIN_VERSION,
+      ...TLS_POLICY,
       ALPNProtocols: ['http/1.1'],
       // Slow or stalled clients cannot hold a request open for long: the API
       // server gives a webhook call at most 30 s (CLUSTER-NOTES 1.6).
@@ -134,12 +161,12 @@ export function createWebhookServer(options: WebhookServerOptions): Server {
 /**
  * Swaps the serving certificate: new connections get it, established ones
  * keep theirs. setSecureContext rebuilds the context from these options
- * alone, so minVersion is given again; without it a reload would fall back
- * to Node's default minimum, which `--tls-min-v1.0` (also via NODE_OPTIONS)
- * lowers.
+ * alone, so the TLS policy is given again; without it a reload would fall
+ * back to Node's default minimum, which `--tls-min-v1.0` (also via
+ * NODE_OPTIONS) lowers, and to Node's default cipher list.
  */
 export function setServerTls(server: Server, pair: { readonly cert: string; readonly key: string }): void {
-  server.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: TLS_MIN_VERSION });
+  server.setSecureContext({ cert: pair.cert, key: pair.key, ...TLS_POLICY });
 }
 
 function pathOf(req: IncomingMessage): string {

@@ -12,6 +12,7 @@
  * semantics, images already in the backup, strict mode, exclusion, and
  * hostile bodies (never a 500).
  */
+import { FLUSH_DELAY_MS } from '../../src/server/line-batcher.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyPatch } from '../core/apply-patch.js';
@@ -586,6 +587,8 @@ behaviour('hostile bodies: 400 or a 200 AdmissionReview, never a 500; the server
   const object = pod([{ name: 'app', image: sourceRef(w, w.images.kept) }]);
   const after = await serve.admit(buildAdmissionReview(object));
   assert.is(patchedImage(object, after.response, '/spec/containers/0/image'), backupRef(w, w.images.kept));
+  // Log lines are written in batches within FLUSH_DELAY_MS: let the last ones arrive before reading.
+  await new Promise((resolve) => setTimeout(resolve, FLUSH_DELAY_MS + 100));
   const output = serve.process.output();
   assert.not.match(output, /unhandled rejection|admission handler failed|request failed/);
 });

@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { openChildLog } from './child-log.js';
 import { runCommand } from './processes.js';
 import { killGroup, trackChild, untrackChild } from './process-tracking.js';
 
@@ -103,8 +104,15 @@ export async function runCli(args: readonly string[], options: { readonly timeou
   if (pid !== undefined) trackChild(pid);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const log = openChildLog('cli', pid ?? 0); // scanned for credentials by scripts/run-tests.mjs
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    stdout += text;
+    log.write(text);
+  });
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+    log.write(text);
+  });
   const timer = setTimeout(() => {
     if (pid !== undefined) killGroup(pid, 'SIGKILL');
   }, options.timeoutMs ?? 60_000);
@@ -113,6 +121,7 @@ export async function runCli(args: readonly string[], options: { readonly timeou
     child.on('close', (c, s) => resolvePromise({ code: c, signal: s }));
   }).finally(() => {
     clearTimeout(timer);
+    log.close();
     if (pid !== undefined) untrackChild(pid);
   });
   return { code, signal, stdout, stderr, ms: Date.now() - started };

@@ -13,6 +13,7 @@ import type { KubeTransportOptions } from '../../src/kube/kube-transport.js';
 import { KubeApiStandIn } from './kube-api-stand-in.js';
 import type { JsonObject } from './kube-api-stand-in.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
+import { mintTestSecret } from './test-secrets.js';
 import { sharedTestPki } from './tls.js';
 import type { TestPki } from './tls.js';
 
@@ -20,7 +21,8 @@ export const NAMESPACE = 'image-cloner';
 export const SERVICE = 'image-cloner';
 export const SECRET = 'image-cloner-certs';
 export const CONFIGURATION = 'image-cloner';
-export const TOKEN = 'token-one';
+/** The service-account token the stand-in accepts: a registered test secret. */
+export const TOKEN = mintTestSecret('kube service-account token', 'token', { bytes: 24 });
 
 export interface KubeHarness {
   readonly api: KubeApiStandIn;

@@ -5,6 +5,7 @@
  * diagnostics; `stop()` is SIGTERM, then SIGKILL after a grace.
  */
 import { spawn } from 'node:child_process';
+import { openChildLog } from './child-log.js';
 import { killGroup, trackChild, untrackChild } from './process-tracking.js';
 
 export { runningManagedPids } from './process-tracking.js';
@@ -57,10 +58,12 @@ export function spawnManaged(command: string, args: readonly string[], options: 
   trackChild(pid);
 
   const output = new BoundedOutput(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
+  const log = openChildLog(name, pid); // scanned for credentials by scripts/run-tests.mjs
   const lineListeners = new Set<(line: string) => void>();
   let partial = '';
   const onData = (text: string): void => {
     output.push(text);
+    log.write(text);
     const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) for (const listener of lineListeners) listener(line);
@@ -83,6 +86,7 @@ export function spawnManaged(command: string, args: readonly string[], options: 
   // 'close' comes after the output pipes are drained, unlike 'exit'.
   const closed = new Promise<void>((resolve) => {
     child.on('close', () => {
+      log.close();
       if (partial !== '') for (const listener of lineListeners) listener(partial);
       partial = '';
       resolve();
@@ -153,8 +157,14 @@ export async function runCommand(
   if (pid !== undefined) trackChild(pid);
   const stdout: Buffer[] = [];
   const stderr = new BoundedOutput(DEFAULT_MAX_OUTPUT);
+  // stderr only: stdout is the command's result (DER, JSON), which the test reads.
+  const log = openChildLog(command, pid ?? 0);
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    stderr.push(text);
+    log.write(text);
+  });
   child.stdin?.on('error', () => {}); // EPIPE if it exits without reading
   if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -166,6 +176,7 @@ export async function runCommand(
     child.on('close', (code, signal) => resolve({ code, signal }));
   }).finally(() => {
     clearTimeout(timer);
+    log.close();
     if (pid !== undefined) untrackChild(pid);
   });
   const result = { ...info, stdout: Buffer.concat(stdout), stderr: stderr.text() };

@@ -5,7 +5,6 @@
  * 127.0.0.1:PORT[, tls]"), so no port is guessed. The config is written as
  * JSON, which the registry's YAML parser reads as-is.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -13,6 +12,7 @@ import { runCommand, spawnManaged } from './processes.js';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { sharedTestPki } from './tls.js';
 import type { TestPki } from './tls.js';
+import { mintTestSecret } from './test-secrets.js';
 import { startTokenServer } from './token-server.js';
 import type { TestTokenServer, TokenServerSettings } from './token-server.js';
 
@@ -30,6 +30,8 @@ export interface RegistryOptions {
   /** Edits the registry config object before it is written. */
   readonly configure?: (config: Record<string, unknown>) => void;
   readonly startTimeoutMs?: number;
+  /** Bound on the log kept for logs() (default 1 MiB); a long run that reads the access log needs more. */
+  readonly maxLogBytes?: number;
 }
 
 export interface TestRegistry {
@@ -57,8 +59,16 @@ export interface TestRegistry {
   readonly pid: number;
   /** `host/repo:tag` or `host/repo@digest`. */
   ref(repo: string, tagOrDigest: string): string;
-  /** The registry's log so far (bounded; it logs to stderr). */
+  /** The registry's log so far (bounded; it logs to stderr), across restarts. */
   logs(): string;
+  /**
+   * Ends the registry process (SIGTERM, or SIGKILL with `kill`) and keeps its
+   * storage and port, as a registry that goes away mid-copy: clients get
+   * "connection refused" until resume().
+   */
+  halt(options?: { readonly kill?: boolean }): Promise<void>;
+  /** Starts the registry again on the same port, with the same storage and config. */
+  resume(): Promise<void>;
   /** Stops the registry and token server and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -74,7 +84,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   let tokenServer: TestTokenServer | undefined;
   try {
     const username = auth === 'none' ? undefined : (options.username ?? TEST_USERNAME);
-    const password = auth === 'none' ? undefined : randomBytes(12).toString('base64url');
+    const password = auth === 'none' || username === undefined ? undefined : mintTestSecret(`${auth} registry password`, 'password', { username });
     const config: Record<string, unknown> = {
       version: '0.1',
       log: { level: 'info', formatter: 'text', accesslog: { disabled: false } },
@@ -87,7 +97,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       http: {
         addr: '127.0.0.1:0',
         // An explicit secret silences the "No HTTP secret provided" warning.
-        secret: randomBytes(16).toString('hex'),
+        secret: mintTestSecret('registry http secret', 'token'),
         ...(tls && pki !== undefined ? { tls: { certificate: pki.server.certFile, key: pki.server.keyFile } } : {}),
       },
     };
@@ -119,11 +129,15 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       await writeFile(join(certDir, 'ca.crt'), pki.ca.certPem);
     }
 
-    const child = spawnManaged('docker-registry', ['serve', configFile], {
-      name: 'docker-registry',
-      env: registryEnv(),
-      maxOutputBytes: 1024 * 1024,
-    });
+    const spawnRegistry = (): ReturnType<typeof spawnManaged> =>
+      spawnManaged('docker-registry', ['serve', configFile], {
+        name: 'docker-registry',
+        env: registryEnv(),
+        maxOutputBytes: options.maxLogBytes ?? 1024 * 1024,
+      });
+    let child = spawnRegistry();
+    /** Output of the processes before a resume(), so logs() reads as one log. */
+    let earlierLogs = '';
     const stop = async (): Promise<void> => {
       await child.stop();
       await tokenServer?.stop();
@@ -135,14 +149,31 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       const host = `127.0.0.1:${port}`;
       const url = `${tls ? 'https' : 'http'}://${host}`;
       await probe(url, pki?.ca.certPem);
+      const halt = async (haltOptions: { readonly kill?: boolean } = {}): Promise<void> => {
+        await child.stop(haltOptions.kill === true ? 0 : undefined);
+      };
+      const resume = async (): Promise<void> => {
+        if (child.isRunning()) throw new Error('resume(): the registry is running');
+        earlierLogs += child.output();
+        // The same port this time: clients hold references with it.
+        (config['http'] as Record<string, unknown>)['addr'] = host;
+        await writeFile(configFile, JSON.stringify(config, null, 2));
+        child = spawnRegistry();
+        await child.waitForLine(/listening on 127\.0\.0\.1:\d+/, options.startTimeoutMs ?? 10_000);
+        await probe(url, pki?.ca.certPem);
+      };
       return {
         host, port, url, tls, auth, pki,
         caFile: pki?.ca.certFile,
         caPem: pki?.ca.certPem,
         certDir, username, password, tokenServer, rootDir, configFile,
-        pid: child.pid,
+        get pid() {
+          return child.pid;
+        },
         ref: (repo, tagOrDigest) => `${host}/${repo}${tagOrDigest.includes(':') ? '@' : ':'}${tagOrDigest}`,
-        logs: () => child.output(),
+        logs: () => earlierLogs + child.output(),
+        halt,
+        resume,
         stop,
       };
     } catch (error) {

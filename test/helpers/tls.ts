@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCommand } from './processes.js';
 import { makeTempDir } from './temp-dirs.js';
+import { registerTestSecret } from './test-secrets.js';
 
 export interface KeyPair {
   readonly keyFile: string;
@@ -89,6 +90,7 @@ export async function createTestPki(dir: string, options: PkiOptions = {}): Prom
     if (issuer !== undefined) args.push('-CA', issuer.certFile, '-CAkey', issuer.keyFile);
     await runCommand('openssl', args);
     const [keyPem, certPem] = await Promise.all([readFile(keyFile, 'utf8'), readFile(certFile, 'utf8')]);
+    registerTestSecret(`${name} private key`, 'private-key', keyPem);
     return { keyFile, certFile, keyPem, certPem };
   };
 

@@ -9,11 +9,11 @@
  * Every request is recorded (never the password) so tests can assert on how a
  * client asked.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makeClaims, signJwt } from './jwt.js';
+import { registerTestSecret, mintTestSecret } from './test-secrets.js';
 import { parseScope } from './token-scope.js';
 import type { ResourceActions } from './token-scope.js';
 import type { TestPki } from './tls.js';
@@ -99,11 +99,12 @@ export async function startTokenServer(
     policy: DEFAULT_TOKEN_POLICY,
     ...initial,
   };
+  registerRefreshTokens(settings.refreshTokens);
   const issuedRefreshTokens = new Map<string, string>();
   const requests: TokenRequestRecord[] = [];
 
   const issueToken = (who: Principal, access: readonly ResourceActions[]): string =>
-    signJwt(
+    registerTestSecret('registry bearer token', 'jwt', signJwt(
       makeClaims({
         issuer: settings.issuer,
         subject: who.kind === 'user' ? who.username : '',
@@ -112,7 +113,7 @@ export async function startTokenServer(
         access,
       }),
       pki.tokenSigner,
-    );
+    ));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://token.invalid');
@@ -177,7 +178,7 @@ export async function startTokenServer(
     reply['issued_at'] = new Date().toISOString();
     const wantsRefresh = isPost ? params.get('access_type') === 'offline' : params.get('offline_token') === 'true';
     if (wantsRefresh && who.kind === 'user') {
-      const refresh = randomBytes(24).toString('base64url');
+      const refresh = mintTestSecret('issued refresh token', 'token', { bytes: 24 });
       issuedRefreshTokens.set(refresh, who.username);
       reply['refresh_token'] = refresh;
     }
@@ -214,6 +215,7 @@ export async function startTokenServer(
     },
     update: (changes) => {
       settings = { ...settings, ...changes };
+      registerRefreshTokens(changes.refreshTokens ?? {});
     },
     clearRequests: () => {
       requests.length = 0;
@@ -225,6 +227,11 @@ export async function startTokenServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/** Refresh tokens a test chose stand for identity tokens: credentials like the others. */
+function registerRefreshTokens(tokens: Readonly<Record<string, string>>): void {
+  for (const token of Object.keys(tokens)) registerTestSecret('refresh token', 'token', token);
 }
 
 function parseBasic(header: string | undefined): { username: string; password: string } | undefined {

@@ -2,7 +2,6 @@
  * The webhook over real TLS on loopback, verified as the API server does:
  * test CA only, server name `image-cloner.image-cloner.svc`.
  */
-import { connect as netConnect } from 'node:net';
 import { request } from 'node:https';
 import tls from 'node:tls';
 import { suite } from 'uvu';
@@ -13,6 +12,7 @@ import { readJsonFixture, reviewFor, wrapRequest } from '../core/k8s-fixtures.js
 import { readAdmissionResponse } from '../helpers/admission-response.js';
 import { lazyFixture } from '../helpers/fixture.js';
 import { SERVICE_NAME, httpsRequest } from '../helpers/https-client.js';
+import { sendPlainTcp } from '../helpers/plain-tcp.js';
 import { startWebhook } from './webhook-harness.js';
 
 // Lower Node's default minimum (as `--tls-min-v1.0` would), so that only the
@@ -219,15 +219,7 @@ transport.after(() => webhook.dispose());
 
 transport('plain HTTP on the TLS port gets no HTTP answer', async () => {
   const w = await webhook.get();
-  const received = await new Promise<string>((resolve) => {
-    const socket = netConnect(w.port, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
-    let data = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (text: string) => (data += text));
-    socket.on('close', () => resolve(data));
-    socket.on('error', () => {});
-    socket.setTimeout(5_000, () => socket.destroy());
-  });
+  const received = await sendPlainTcp(w.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
   assert.not.match(received, /HTTP\/1\.[01]/);
 });
 
