@@ -1,6 +1,6 @@
 /**
  * `image-cloner copy SRC DST [--authfile FILE] [--ca-file FILE]...
- *   [--insecure HOST[:PORT]]... [--platform OS/ARCH[/VARIANT]]... [--jobs N] [--json]`
+ *   [--insecure HOST[:PORT]]... [--platform OS/ARCH[/VARIANT]]... [--jobs N] [--no-referrers] [--json]`
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -24,6 +24,7 @@ options:
   --insecure HOST[:PORT]   reach this registry over plain HTTP (repeatable)
   --platform OS/ARCH[/V]   copy only this platform of a multi-platform image (repeatable)
   --jobs N                 blobs transferred at once (default ${DEFAULT_JOBS})
+  --no-referrers           copy the image alone, without its signatures, SBOMs and other referrers
   --json                   print a JSON summary on stdout
 `;
 
@@ -38,6 +39,7 @@ const optionsSchema = z.object({
   platform: z.array(z.string()).default([]),
   jobs: z.coerce.number().int().min(1).max(64).default(DEFAULT_JOBS),
   json: z.boolean().default(false),
+  'no-referrers': z.boolean().default(false),
 });
 
 export interface CommandIo {
@@ -59,6 +61,7 @@ export async function runCopyCommand(argv: readonly string[], io: CommandIo): Pr
         platform: { type: 'string', multiple: true },
         jobs: { type: 'string' },
         json: { type: 'boolean' },
+        'no-referrers': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -95,7 +98,12 @@ export async function runCopyCommand(argv: readonly string[], io: CommandIo): Pr
         platforms,
         jobs: opts.data.jobs,
         destinationTag: tag,
-        ...(progress === undefined ? {} : { observer: progress }),
+        referrers: !opts.data['no-referrers'],
+        observer: {
+          ...progress,
+          // The image is copied all the same: a warning, and the count in the summary.
+          onReferrerFailed: (failure) => io.stderr.write(`warning: ${failure.error.code}: ${failure.error.message}\n`),
+        },
       });
       if (expectedDigest !== undefined && expectedDigest !== summary.digest) {
         throw new ClonerError(
@@ -127,6 +135,7 @@ function summaryJson(s: CopySummary): Record<string, unknown> {
     filtered: s.filtered,
     blobs: s.blobs,
     manifests: s.manifests,
+    referrers: s.referrers,
     bytes: s.bytes,
     ms: s.ms,
   };
@@ -138,9 +147,15 @@ function describeSummary(s: CopySummary): string {
   if (b.mounted > 0) parts.push(`${b.mounted} mounted`);
   if (b.foreign > 0) parts.push(`${b.foreign} foreign layers left to their URLs`);
   const filtered = s.filtered ? ` (filtered index: source digest ${s.sourceDigest})` : '';
+  const r = s.referrers;
+  const referrers =
+    r.copied + r.present + r.failed === 0
+      ? ''
+      : `  referrers: ${r.copied} copied, ${r.present} already present${r.failed > 0 ? `, ${r.failed} FAILED (see warnings)` : ''}\n`;
   return (
     `copied ${s.source} to ${s.destination}\n` +
     `  digest ${s.digest}${filtered}\n` +
+    referrers +
     `  ${s.platforms.length > 0 ? `platforms ${s.platforms.join(', ')}; ` : ''}${parts.join(', ')}; ` +
     `${formatBytes(s.bytes)} in ${(s.ms / 1000).toFixed(2)} s`
   );

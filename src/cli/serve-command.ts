@@ -137,6 +137,7 @@ async function serveWith(
     backupEndpoint: endpoint?.host,
     copyConcurrency: config.copyConcurrency,
     jobs: config.copyJobs,
+    referrers: config.copyReferrers,
     tagTtlMs: config.cacheTagTtlMs,
     observer: createMirrorObserver(metrics, logger),
   });

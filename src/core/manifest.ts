@@ -20,9 +20,20 @@ import { describeIssue, imageManifestSchema, indexSchema, toDescriptor } from '.
 /** distribution's `maxManifestBodySize`: registries refuse bigger manifests. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/**
+ * image-spec 1.1 `subject`, `artifactType` and `annotations` are read for
+ * referrers (distribution spec "Listing Referrers": a referrer's descriptor
+ * carries its artifactType and annotations).
+ */
+interface ArtifactFields {
+  readonly subject?: Descriptor;
+  readonly artifactType?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
 export type ParsedManifest =
-  | { readonly kind: 'index'; readonly mediaType: string; readonly manifests: readonly Descriptor[]; readonly subject?: Descriptor }
-  | { readonly kind: 'image'; readonly mediaType: string; readonly config: Descriptor; readonly layers: readonly Descriptor[]; readonly subject?: Descriptor };
+  | ({ readonly kind: 'index'; readonly mediaType: string; readonly manifests: readonly Descriptor[] } & ArtifactFields)
+  | ({ readonly kind: 'image'; readonly mediaType: string; readonly config: Descriptor; readonly layers: readonly Descriptor[] } & ArtifactFields);
 
 const SCHEMA1_MESSAGE =
   'schema 1 manifests are not supported (deprecated, and their digest cannot be preserved); rebuild or re-push the image with a v2 client';
@@ -33,23 +44,35 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
   if (INDEX_MEDIA_TYPES.includes(mediaType)) {
     const result = indexSchema.safeParse(document);
     if (!result.success) throw badManifest(`invalid ${mediaType}: ${describeIssue(result.error)}`);
-    const { manifests, subject } = result.data;
+    const { manifests, subject, artifactType, annotations } = result.data;
     return {
       kind: 'index',
       mediaType,
       manifests: manifests.map(toDescriptor),
-      ...(subject !== undefined && { subject: toDescriptor(subject) }),
+      ...artifactFields(subject, artifactType, annotations),
     };
   }
   const result = imageManifestSchema.safeParse(document);
   if (!result.success) throw badManifest(`invalid ${mediaType}: ${describeIssue(result.error)}`);
-  const { config, layers, subject } = result.data;
+  const { config, layers, subject, artifactType, annotations } = result.data;
   return {
     kind: 'image',
     mediaType,
     config: toDescriptor(config),
     layers: layers.map(toDescriptor),
+    ...artifactFields(subject, artifactType, annotations),
+  };
+}
+
+function artifactFields(
+  subject: Parameters<typeof toDescriptor>[0] | undefined,
+  artifactType: string | undefined,
+  annotations: Readonly<Record<string, string>> | undefined,
+): ArtifactFields {
+  return {
     ...(subject !== undefined && { subject: toDescriptor(subject) }),
+    ...(artifactType !== undefined && { artifactType }),
+    ...(annotations !== undefined && { annotations }),
   };
 }
 
@@ -93,6 +116,21 @@ export function filterIndex(bytes: Uint8Array, keep: (d: Descriptor) => boolean)
   return new TextEncoder().encode(JSON.stringify({ ...document, manifests: kept }));
 }
 
+/**
+ * The index with `additions` appended to its `manifests`, every other field
+ * (and every existing entry, unknown fields included) kept as it was. Used
+ * to update a referrers fallback tag (distribution spec "Pushing Manifests
+ * with Subject"), so a new digest is expected.
+ */
+export function appendToIndex(bytes: Uint8Array, additions: readonly Descriptor[]): Uint8Array {
+  const parsed = parseManifest(bytes, undefined);
+  if (parsed.kind !== 'index') throw badManifest(`cannot append to ${parsed.mediaType}: it is not an index`);
+  const document = decodeDocument(bytes);
+  const rawChildren: unknown = document['manifests'];
+  if (!Array.isArray(rawChildren)) throw badManifest('index has no manifests array');
+  return new TextEncoder().encode(JSON.stringify({ ...document, manifests: [...rawChildren, ...additions] }));
+}
+
 type JsonObject = Readonly<Record<string, unknown>>;
 
 function decodeDocument(bytes: Uint8Array): JsonObject {
@@ -104,7 +142,9 @@ function decodeDocument(bytes: Uint8Array): JsonObject {
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a leading U+FEFF in the text, so JSON.parse refuses it: RFC 8259 8.1
+    // forbids sending one, and registries (Go's encoding/json) refuse such a manifest on push.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (cause) {
     throw badManifest('manifest is not valid UTF-8', cause);
   }

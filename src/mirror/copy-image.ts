@@ -21,6 +21,9 @@ import type { BlobPutResult, ImageDestination, ImageSource } from './endpoints.j
 import { Limiter } from './limiter.js';
 import { readConfigPlatform } from './config-platform.js';
 import { createVerifyStream } from './verify-stream.js';
+import { copyReferrers, NO_REFERRERS, type ReferrerCounts, type ReferrerFailure } from './copy-referrers.js';
+
+export type { ReferrerCounts, ReferrerFailure } from './copy-referrers.js';
 
 export interface CopyObserver {
   onBlobStart?(descriptor: Descriptor): void;
@@ -28,6 +31,8 @@ export interface CopyObserver {
   onBlobDone?(descriptor: Descriptor, outcome: BlobPutResult | 'foreign'): void;
   onManifestDone?(manifest: RawManifest, outcome: 'pushed' | 'present'): void;
   onRetry?(what: string, attempt: number, error: ClonerError): void;
+  /** A referrer (signature, SBOM...) was not copied; the image copy still succeeds. */
+  onReferrerFailed?(failure: ReferrerFailure): void;
 }
 
 export interface CopyOptions {
@@ -47,6 +52,12 @@ export interface CopyOptions {
    * an admission waits for the copy.
    */
   readonly reportPlatform?: boolean;
+  /**
+   * Copy the artifacts that refer to the image (signatures, SBOMs,
+   * attestations: copy-referrers.ts) along with it. Default true. Only
+   * between registries: an OCI archive at either end copies the image alone.
+   */
+  readonly referrers?: boolean;
 }
 
 export interface CopySummary {
@@ -60,6 +71,8 @@ export interface CopySummary {
   readonly filtered: boolean;
   readonly blobs: { copied: number; skipped: number; mounted: number; foreign: number };
   readonly manifests: { pushed: number; present: number };
+  /** Referrer manifests (counted apart from the image's); their blobs are in `blobs` and `bytes`. */
+  readonly referrers: ReferrerCounts;
   readonly bytes: number;
   readonly ms: number;
 }
@@ -136,6 +149,8 @@ class CopyRun {
       this.#manifests.pushed++;
       this.#opts.observer?.onManifestDone?.(manifest, 'pushed');
     }
+    // After the image and its tag: a referrer that fails cannot cost the image.
+    const referrers = await this.#copyReferrers(manifest, parsed, children, filtered);
 
     return {
       source: this.#src.label,
@@ -147,6 +162,7 @@ class CopyRun {
       filtered,
       blobs: { ...this.#counts },
       manifests: { ...this.#manifests },
+      referrers,
       bytes: this.#bytes,
     };
   }
@@ -174,13 +190,17 @@ class CopyRun {
     return { manifest: { bytes, mediaType: top.mediaType, digest }, children: kept, filtered: true };
   }
 
-  async #copyChild(descriptor: Descriptor, depth: number): Promise<void> {
+  async #copyChild(
+    descriptor: Descriptor,
+    depth: number,
+    tally: { pushed: number; present: number } = this.#manifests,
+  ): Promise<'pushed' | 'present'> {
     if (depth > MAX_DEPTH) {
       throw new ClonerError('IC_ERR_BAD_MANIFEST', `${this.#src.label}: indexes nested deeper than ${MAX_DEPTH}`);
     }
     if (!this.#empty && (await this.#dst.hasManifest(descriptor.digest, this.#signal))) {
-      this.#manifests.present++;
-      return;
+      tally.present++;
+      return 'present';
     }
     const raw = await this.#src.getManifest(descriptor.digest, this.#signal);
     if (raw.digest !== descriptor.digest) {
@@ -188,13 +208,45 @@ class CopyRun {
     }
     const parsed = parseManifest(raw.bytes, raw.mediaType);
     if (parsed.kind === 'index') {
-      await Promise.all(parsed.manifests.map((child) => this.#copyChild(child, depth + 1)));
+      await Promise.all(parsed.manifests.map((child) => this.#copyChild(child, depth + 1, tally)));
     } else {
       await this.#copyImageBlobs(parsed);
     }
     await this.#dst.putManifest(raw, undefined, this.#signal);
-    this.#manifests.pushed++;
+    tally.pushed++;
     this.#opts.observer?.onManifestDone?.(raw, 'pushed');
+    return 'pushed';
+  }
+
+  /**
+   * Referrers of the top manifest and of each platform manifest. A filtered
+   * index is a new document: what referred to the source index (a signature
+   * of its digest) does not apply to it, so only the kept platforms' go.
+   */
+  async #copyReferrers(
+    manifest: RawManifest,
+    parsed: ParsedManifest,
+    children: readonly Descriptor[],
+    filtered: boolean,
+  ): Promise<ReferrerCounts> {
+    const source = this.#src.referrers;
+    const destination = this.#dst.referrers;
+    if (this.#opts.referrers === false || source === undefined || destination === undefined) return NO_REFERRERS;
+    const subjects = [...(filtered ? [] : [manifest.digest]), ...(parsed.kind === 'index' ? children.map((c) => c.digest) : [])];
+    // Referrer manifests are counted in the summary's `referrers`, not in the image's `manifests`.
+    const tally = { pushed: 0, present: 0 };
+    return copyReferrers(subjects, {
+      source,
+      destination: {
+        listReferrers: (digest, signal) => destination.listReferrers(digest, signal),
+        findTagged: (tag, signal) => destination.findTagged(tag, signal),
+        resolveTag: async (tag, signal) => this.#dst.resolveTag?.(tag, signal),
+        putManifest: (m, tag, signal) => this.#dst.putManifest(m, tag, signal),
+      },
+      copyManifest: (d) => this.#copyChild(d, 1, tally),
+      signal: this.#signal,
+      onFailure: this.#opts.observer?.onReferrerFailed?.bind(this.#opts.observer),
+    });
   }
 
   async #copyImageBlobs(image: Extract<ParsedManifest, { kind: 'image' }>): Promise<void> {

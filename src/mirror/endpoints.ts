@@ -5,9 +5,22 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor, RawManifest } from '../core/descriptor.js';
 
+/**
+ * What an end needs to take part in copying referrers (copy-referrers.ts).
+ * Registries have it; archives do not, and a copy from or to one copies
+ * the image alone.
+ */
+export interface ReferrersAccess {
+  /** The referrers API's list for a subject; undefined when the registry has no referrers API. */
+  listReferrers(digest: string, signal?: AbortSignal): Promise<readonly Descriptor[] | undefined>;
+  /** The manifest a tag names now; undefined when there is no such tag. */
+  findTagged(tag: string, signal?: AbortSignal): Promise<RawManifest | undefined>;
+}
+
 export interface ImageSource {
   /** For messages: `docker://host/repo:tag` or `oci-archive:file:tag`, never credentials. */
   readonly label: string;
+  readonly referrers?: ReferrersAccess;
   /**
    * The manifest a reference names: a tag, a digest, or undefined for the
    * source's own default (its tag or digest; an archive's only image).
@@ -28,6 +41,7 @@ export interface ImageDestination {
    * fails the copy at the first error instead of retrying.
    */
   readonly singleAttempt?: boolean;
+  readonly referrers?: ReferrersAccess;
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
   /**
    * Cross-repository mount (distribution spec "Mounting a blob from another

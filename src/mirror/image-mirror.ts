@@ -6,6 +6,7 @@
  * admission of that image is rewritten (DESIGN: "Never blocks the cluster").
  */
 import type { CopyOutcome, CopyRequest } from '../core/image-decision.js';
+import type { ReferrerCounts } from './copy-referrers.js';
 import type { CredentialLookup } from './pull-credentials.js';
 
 export interface EnsureOptions {
@@ -49,5 +50,9 @@ export interface MirrorObserver {
     readonly bytes: number;
     readonly ms: number;
     readonly error?: string;
+    /** Referrers copied with the image (absent when none were looked for: image already present, or off). */
+    readonly referrers?: ReferrerCounts;
+    /** The first referrer failure, when `referrers.failed` > 0: the image copy itself succeeded. */
+    readonly referrerError?: string;
   }): void;
 }

@@ -21,11 +21,14 @@ import { RepositoryEndpoint } from '../registry/repository-endpoint.js';
 import { anchorTagFor } from './anchor-tag.js';
 import type { PushRouter } from './backup-endpoint.js';
 import { copyImage } from './copy-image.js';
+import type { ReferrerCounts } from './copy-referrers.js';
 
 export interface MirrorImageContext {
   readonly pool: RegistryPool;
   readonly route: PushRouter;
   readonly jobs: number;
+  /** Copy referrers (signatures, SBOMs) with the image; default true. */
+  readonly referrers?: boolean;
 }
 
 export interface MirrorImageResult {
@@ -33,6 +36,10 @@ export interface MirrorImageResult {
   readonly digest: string;
   readonly outcome: 'copied' | 'present' | 'dry-run';
   readonly bytes: number;
+  /** Present when a copy ran with referrers on. */
+  readonly referrers?: ReferrerCounts;
+  /** The first referrer that could not be copied (the image was). */
+  readonly referrerError?: string;
 }
 
 export async function mirrorImage(
@@ -62,11 +69,22 @@ export async function mirrorImage(
   }
   // If the tag moved since the HEAD, the copy took the newer manifest: its
   // digest is what the backup holds, so it is the answer.
-  const summary = await copyImage(source, backup, { destinationTag: tag, jobs: context.jobs, reportPlatform: false });
+  // Referrers ride along only with a copy: an image already in the backup
+  // costs no extra source call at admission (`copy`/`sync` bring new ones).
+  let referrerError: string | undefined;
+  const summary = await copyImage(source, backup, {
+    destinationTag: tag,
+    jobs: context.jobs,
+    reportPlatform: false,
+    referrers: context.referrers ?? true,
+    observer: { onReferrerFailed: (failure) => void (referrerError ??= failure.error.message) },
+  });
   return {
     digest: summary.digest,
     outcome: summary.manifests.pushed > 0 ? 'copied' : 'present',
     bytes: summary.bytes,
+    ...(context.referrers !== false && { referrers: summary.referrers }),
+    ...(referrerError !== undefined && { referrerError }),
   };
 }
 

@@ -46,6 +46,8 @@ export interface MirrorServiceOptions {
   readonly maxQueued?: number;
   /** Blobs transferred at once per copy (default 8). */
   readonly jobs?: number;
+  /** Copy signatures, SBOMs and other referrers with each image (default true; COPY_REFERRERS). */
+  readonly referrers?: boolean;
   /** Lifetime of a tag-addressed result (default 5 min): a moved tag is noticed after it. */
   readonly tagTtlMs?: number;
   /** A failed image is not tried again before this (default 30 s). */
@@ -80,7 +82,12 @@ export class MirrorService implements ImageMirror {
     this.#failureTtlMs = checkCount('failureTtlMs', options.failureTtlMs ?? 30_000, 0);
     const jobs = checkCount('jobs', options.jobs ?? DEFAULT_JOBS, 1);
     this.#cache = new ResultCache(checkCount('cacheSize', options.cacheSize ?? 10_000, 1));
-    this.#context = { pool: options.pool, route: createPushRouter(options.backupRegistry, options.backupEndpoint), jobs };
+    this.#context = {
+      pool: options.pool,
+      route: createPushRouter(options.backupRegistry, options.backupEndpoint),
+      jobs,
+      referrers: options.referrers ?? true,
+    };
     this.#limiter = new Limiter(this.#concurrency);
     this.#now = options.now ?? Date.now;
     this.#observer = options.observer ?? {};
@@ -169,7 +176,15 @@ export class MirrorService implements ImageMirror {
       // Content-addressed: what a digest names never changes, so such results never expire.
       const ttl = request.source.digest === undefined ? this.#tagTtlMs : Infinity;
       this.#cache.set(request.key, outcome, this.#now() + ttl);
-      const done = { ...event, outcome: result.outcome, digest: result.digest, bytes: result.bytes, ms: this.#now() - started };
+      const done = {
+        ...event,
+        outcome: result.outcome,
+        digest: result.digest,
+        bytes: result.bytes,
+        ms: this.#now() - started,
+        ...(result.referrers !== undefined && { referrers: result.referrers }),
+        ...(result.referrerError !== undefined && { referrerError: result.referrerError }),
+      };
       this.#emit(() => this.#observer.onCopyFinished?.(done));
       return outcome;
     } catch (error) {

@@ -9,6 +9,7 @@ import type { Descriptor, RawManifest } from '../core/descriptor.js';
 import type { HttpTransport } from './http-transport.js';
 import * as blobs from './blob-requests.js';
 import * as manifests from './manifest-requests.js';
+import * as referrers from './referrers-requests.js';
 import { RegistryExchange, type Access } from './registry-exchange.js';
 
 export type { Access } from './registry-exchange.js';
@@ -38,6 +39,16 @@ export class RegistryClient {
 
   putManifest(repository: string, reference: string, manifest: RawManifest, signal?: AbortSignal): Promise<void> {
     return manifests.putManifest(this.#ex, repository, reference, manifest, signal);
+  }
+
+  /** undefined when the registry has no referrers API (distribution spec 1.1 "Listing Referrers"). */
+  listReferrers(repository: string, digest: string, signal?: AbortSignal): Promise<readonly Descriptor[] | undefined> {
+    return referrers.listReferrers(this.#ex, repository, digest, signal);
+  }
+
+  /** The manifest under a tag, undefined when the tag does not exist. */
+  findManifest(repository: string, tag: string, signal?: AbortSignal): Promise<RawManifest | undefined> {
+    return referrers.findManifest(this.#ex, repository, tag, signal);
   }
 
   isUnknownRepository(repository: string, signal?: AbortSignal): Promise<boolean> {

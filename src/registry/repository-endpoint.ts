@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor, RawManifest } from '../core/descriptor.js';
 import { formatImageRef, type ImageRef } from '../core/reference.js';
-import type { ImageDestination, ImageSource } from '../mirror/endpoints.js';
+import type { ImageDestination, ImageSource, ReferrersAccess } from '../mirror/endpoints.js';
 import type { RegistryClient } from './registry-client.js';
 
 /** The ImageDestination methods check with push access: they run only on behalf of a push. */
@@ -10,6 +10,10 @@ export class RepositoryEndpoint implements ImageSource, ImageDestination {
   readonly label: string;
   readonly client: RegistryClient;
   readonly ref: ImageRef;
+  readonly referrers: ReferrersAccess = {
+    listReferrers: (digest, signal) => this.client.listReferrers(this.ref.path, digest, signal),
+    findTagged: (tag, signal) => this.client.findManifest(this.ref.path, tag, signal),
+  };
 
   constructor(client: RegistryClient, ref: ImageRef) {
     this.client = client;

@@ -67,6 +67,8 @@ export interface ServeConfig {
   readonly copyBudgetMs: number;
   readonly copyConcurrency: number;
   readonly copyJobs: number;
+  /** COPY_REFERRERS: copy signatures, SBOMs and other referrers with each image (default true). */
+  readonly copyReferrers: boolean;
   readonly cacheTagTtlMs: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
@@ -104,6 +106,7 @@ const envSchema = z.object({
   COPY_BUDGET_SECONDS: secondsValue(7, 0, 30, true),
   COPY_CONCURRENCY: integerValue(4, 1, 64),
   COPY_JOBS: integerValue(8, 1, 64),
+  COPY_REFERRERS: booleanValue(true),
   CACHE_TAG_TTL_SECONDS: secondsValue(300, 0, 86_400),
   SHUTDOWN_GRACE_SECONDS: secondsValue(25, 0, 3_600),
   LOG_LEVEL: enumValue(LOG_LEVELS, 'info'),
@@ -166,6 +169,7 @@ export function parseServeConfig(env: Env): ServeConfig {
     copyBudgetMs: vars.COPY_BUDGET_SECONDS,
     copyConcurrency: vars.COPY_CONCURRENCY,
     copyJobs: vars.COPY_JOBS,
+    copyReferrers: vars.COPY_REFERRERS,
     cacheTagTtlMs: vars.CACHE_TAG_TTL_SECONDS,
     shutdownGraceMs: vars.SHUTDOWN_GRACE_SECONDS,
     logLevel: vars.LOG_LEVEL,

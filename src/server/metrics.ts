@@ -10,6 +10,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ImageStatus } from '../core/image-decision.js';
+import type { ReferrerCounts } from '../mirror/copy-referrers.js';
 
 export type AdmissionOutcome = 'patched' | 'allowed' | 'denied' | 'skipped' | 'malformed' | 'error';
 export type CopyResult = 'copied' | 'present' | 'failed';
@@ -34,6 +35,7 @@ export class ServerMetrics {
   readonly #copySeconds: Histogram<'registry' | 'outcome'>;
   readonly #cacheHits: Counter;
   readonly #rateLimited: Counter<'registry'>;
+  readonly #referrers: Counter<'registry' | 'outcome'>;
   readonly #registries = new Set<string>();
   #inFlight: () => number = () => 0;
 
@@ -100,6 +102,12 @@ export class ServerMetrics {
       labelNames: ['registry'],
       registers,
     });
+    this.#referrers = new Counter({
+      name: 'image_cloner_referrers_total',
+      help: 'Referrers (signatures, SBOMs, attestations) handled with image copies, by source registry and outcome',
+      labelNames: ['registry', 'outcome'],
+      registers,
+    });
     const inFlight = (): number => this.#inFlight();
     new Gauge({
       name: 'image_cloner_copies_in_flight',
@@ -143,6 +151,14 @@ export class ServerMetrics {
     this.#copiesFinished.inc({ registry, outcome });
     if (bytes > 0) this.#copyBytes.inc({ registry }, bytes);
     this.#copySeconds.observe({ registry, outcome }, seconds);
+  }
+
+  /** Outcomes copied | present | failed, as counted by the copy (copy-referrers.ts). */
+  recordReferrers(sourceRegistry: string, counts: ReferrerCounts): void {
+    const registry = this.#label(sourceRegistry);
+    for (const outcome of ['copied', 'present', 'failed'] as const) {
+      if (counts[outcome] > 0) this.#referrers.inc({ registry, outcome }, counts[outcome]);
+    }
   }
 
   recordRateLimited(host: string): void {

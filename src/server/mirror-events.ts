@@ -17,6 +17,7 @@ export function createMirrorObserver(metrics: ServerMetrics, logger: Logger): Mi
     },
     onCopyFinished: (event) => {
       metrics.recordCopyFinished(event.sourceRegistry, event.outcome, event.bytes, event.ms / 1000);
+      if (event.referrers !== undefined) metrics.recordReferrers(event.sourceRegistry, event.referrers);
       const fields = {
         src: event.source,
         dst: event.target,
@@ -25,7 +26,9 @@ export function createMirrorObserver(metrics: ServerMetrics, logger: Logger): Mi
         bytes: event.bytes,
         ms: event.ms,
         error: event.error,
+        referrers: event.referrers,
       };
+      if (event.referrerError !== undefined) logger.warn('referrers not copied', { ...fields, error: event.referrerError });
       if (event.outcome === 'failed') logger.warn('copy failed', fields);
       else logger.info('copy finished', fields);
     },

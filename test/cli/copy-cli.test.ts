@@ -74,6 +74,7 @@ const summarySchema = z.strictObject({
   filtered: z.boolean(),
   blobs: z.strictObject({ copied: z.number(), skipped: z.number(), mounted: z.number(), foreign: z.number() }),
   manifests: z.strictObject({ pushed: z.number(), present: z.number() }),
+  referrers: z.strictObject({ copied: z.number(), present: z.number(), failed: z.number() }),
   bytes: z.number(),
   ms: z.number(),
 });
@@ -114,6 +115,7 @@ test('--json: a two-platform index to an htpasswd registry, then again with noth
     filtered: false,
     blobs: { copied: blobs.size, skipped: 0, mounted: 0, foreign: 0 },
     manifests: { pushed: 3, present: 0 },
+    referrers: { copied: 0, present: 0, failed: 0 },
     bytes: [...blobs.values()].reduce((a, b) => a + b, 0),
     ms: summary.ms,
   });

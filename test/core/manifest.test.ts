@@ -184,6 +184,7 @@ const documents: ReadonlyArray<readonly [string, unknown, string | undefined, Pa
         { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: d(31), size: 29124000 },
         { mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', digest: d(32), size: 512 },
       ],
+      annotations: { 'org.opencontainers.image.created': '2024-05-01T10:00:00Z' },
     },
   ],
   [
@@ -200,6 +201,8 @@ const documents: ReadonlyArray<readonly [string, unknown, string | undefined, Pa
       },
       layers: [{ mediaType: 'application/spdx+json', digest: d(41), size: 40212 }],
       subject: { mediaType: OCI_MANIFEST, digest: d(20), size: 673 },
+      artifactType: 'application/spdx+json',
+      annotations: { 'org.opencontainers.image.created': '2024-05-01T10:00:00Z' },
     },
   ],
   [
