@@ -1,12 +1,15 @@
 /**
- * `image-cloner sync [-f FILE|DIR|-]... [--backup ...] [--jobs N] [--dry-run]`
+ * `image-cloner sync [-f FILE|DIR|-]... [--backup ...] [--jobs N] [--no-referrers] [--dry-run]`
  *
  * Copies every image the given manifests name to the backup registry ahead
  * of time (issue 6: the first admission is slow when nothing is mirrored
  * yet). The images are the ones the webhook would copy (scan-manifests.ts),
  * and each goes through the webhook's own MirrorService, so the same path
  * as an admission: HEAD the source, HEAD the backup (present: skipped), else
- * copy, with an anchor tag for digest-only sources.
+ * copy, with an anchor tag for digest-only sources, and the image's
+ * referrers (signatures, SBOMs) unless --no-referrers / COPY_REFERRERS=false.
+ * A referrer that cannot be copied is a warning: the image is in the backup,
+ * so it still counts as copied (as `copy` treats it).
  */
 import { z } from 'zod';
 import type { CopyOutcome, CopyRequest } from '../core/image-decision.js';
@@ -39,6 +42,7 @@ a summary table on stdout.
 options:
 ${MANIFEST_OPTIONS_USAGE}
   --jobs N                   images copied at once (default ${DEFAULT_SYNC_JOBS})
+  --no-referrers             copy the images alone, without signatures, SBOMs and other referrers (env COPY_REFERRERS=false)
   --dry-run                  list what would be copied: reads the source and backup registries, writes nothing
 
 exit status: 0 every image is in the backup; 1 an image failed; 2 usage
@@ -47,16 +51,18 @@ exit status: 0 every image is in the backup; 1 an image failed; 2 usage
 const optionsSchema = manifestFlagsSchema.extend({
   jobs: z.coerce.number().int().min(1).max(64).default(DEFAULT_SYNC_JOBS),
   'dry-run': z.boolean().default(false),
+  'no-referrers': z.boolean().default(false),
 });
 
 /** A sync has no admission deadline; this only bounds a run that hangs (each request has its own deadline). */
 const SYNC_BUDGET_MS = 24 * 60 * 60_000;
 
 export async function runSyncCommand(argv: readonly string[], io: ManifestCommandIo): Promise<number> {
-  const options = { ...MANIFEST_OPTIONS, jobs: { type: 'string' }, 'dry-run': { type: 'boolean' } } as const;
+  const options = { ...MANIFEST_OPTIONS, jobs: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-referrers': { type: 'boolean' } } as const;
   const opts = parseCommandLine('sync', argv, options, optionsSchema, io, SYNC_USAGE);
   if (opts === undefined) return 0;
-  const config = resolveOfflineConfig(opts, io.env);
+  // The flag wins over COPY_REFERRERS; without it the variable decides.
+  const config = resolveOfflineConfig({ ...opts, referrers: opts['no-referrers'] ? false : undefined }, io.env);
   const inputs = await readManifestsFor('sync', opts.filename, opts.recursive, io);
   const scan = scanManifests(inputs, config.policy);
   for (const problem of scan.problems) io.stderr.write(`image-cloner: warning: ${problem}\n`);
@@ -72,6 +78,13 @@ export async function runSyncCommand(argv: readonly string[], io: ManifestComman
       ? await planSync(copies, config, pool, opts.jobs)
       : await runSync(copies, config, pool, opts.jobs, io);
     io.stdout(formatSyncTable(rows));
+    for (const row of rows) {
+      const failedReferrers = row.referrers?.failed ?? 0;
+      if (failedReferrers > 0) {
+        const reason = row.referrerError ?? 'failed';
+        io.stderr.write(`image-cloner: warning: ${row.image}: referrers: ${failedReferrers} not copied (the image itself is in the backup): ${reason}\n`);
+      }
+    }
     const failed = rows.filter((row) => row.status === 'failed');
     for (const row of failed) io.stderr.write(`image-cloner: ${describeImageFailure(row.image, row.reason ?? 'failed')}\n`);
     if (failed.length > 0) {
@@ -105,7 +118,13 @@ async function runSync(
     const base = { image: copy.key, backup: formatImageRef(copy.target), bytes: event?.bytes ?? 0, ms: event?.ms ?? 0 };
     switch (outcome.status) {
       case 'ready':
-        return { ...base, digest: outcome.digest, status: event?.outcome === 'copied' ? 'copied' : 'present' };
+        return {
+          ...base,
+          digest: outcome.digest,
+          status: event?.outcome === 'copied' ? 'copied' : 'present',
+          ...(event?.referrers !== undefined && { referrers: event.referrers }),
+          ...(event?.referrerError !== undefined && { referrerError: event.referrerError }),
+        };
       case 'failed':
         return { ...base, digest: undefined, status: 'failed', reason: outcome.reason };
       case 'pending':

@@ -12,7 +12,7 @@ import type { MirrorObserver } from '../mirror/image-mirror.js';
 import { MirrorService } from '../mirror/mirror-service.js';
 import { RegistryPool } from '../registry/registry-pool.js';
 import { formatProblems } from '../server/config.js';
-import { hostListValue, listValue, optionalString } from '../server/env-values.js';
+import { booleanValue, hostListValue, listValue, optionalString } from '../server/env-values.js';
 import { buildPolicy, policyFields, type BackupEndpoint, type Env } from '../server/policy-config.js';
 import { readAuthFile, readCaFile } from '../cli/read-inputs.js';
 
@@ -56,6 +56,8 @@ export const manifestFlagsSchema = z.object({
 export type ManifestFlags = z.infer<typeof manifestFlagsSchema> & {
   /** `rewrite --pin|--no-pin`. */
   readonly pin?: boolean | undefined;
+  /** `sync --no-referrers` (false); undefined leaves it to COPY_REFERRERS. */
+  readonly referrers?: boolean | undefined;
 };
 
 export interface OfflineConfig {
@@ -64,6 +66,8 @@ export interface OfflineConfig {
   readonly authFile: string | undefined;
   readonly caFiles: readonly string[];
   readonly insecureRegistries: readonly string[];
+  /** Copy signatures, SBOMs and other referrers with each image (serve's COPY_REFERRERS). */
+  readonly copyReferrers: boolean;
 }
 
 /** Each variable, and the flag that sets it. */
@@ -78,6 +82,7 @@ const FLAG_OF = {
   REGISTRY_AUTH_FILE: '--authfile',
   REGISTRY_CA_FILE: '--ca-file',
   INSECURE_REGISTRIES: '--insecure',
+  COPY_REFERRERS: '--no-referrers',
 } as const;
 
 const FLAGS: ReadonlyMap<string, string | undefined> = new Map(Object.entries(FLAG_OF));
@@ -87,6 +92,7 @@ const envSchema = z.object({
   REGISTRY_AUTH_FILE: optionalString(),
   REGISTRY_CA_FILE: listValue(),
   INSECURE_REGISTRIES: hostListValue(),
+  COPY_REFERRERS: booleanValue(true),
 });
 
 /** Throws IC_ERR_USAGE listing every problem, each named after its flag and variable. */
@@ -104,6 +110,7 @@ export function resolveOfflineConfig(flags: ManifestFlags, env: Env): OfflineCon
   set('REGISTRY_AUTH_FILE', flags.authfile);
   set('REGISTRY_CA_FILE', flags['ca-file']);
   set('INSECURE_REGISTRIES', flags.insecure);
+  set('COPY_REFERRERS', flags.referrers);
   // serve's STRICT denies an admission whose copy is late; there is no
   // admission here. `rewrite --strict` is about invalid references instead.
   merged['STRICT'] = 'false';
@@ -123,6 +130,7 @@ export function resolveOfflineConfig(flags: ManifestFlags, env: Env): OfflineCon
     authFile: parsed.data.REGISTRY_AUTH_FILE,
     caFiles: parsed.data.REGISTRY_CA_FILE,
     insecureRegistries: parsed.data.INSECURE_REGISTRIES,
+    copyReferrers: parsed.data.COPY_REFERRERS,
   };
 }
 
@@ -151,7 +159,8 @@ export async function openRegistryPool(config: OfflineConfig): Promise<RegistryP
 /**
  * The webhook's MirrorService for a batch of `count` images: all are queued
  * at once (the webhook's bound on waiting tasks is for admissions), and
- * `concurrency` run at a time.
+ * `concurrency` run at a time. Referrers ride along with each copy unless
+ * `config.copyReferrers` is false (`sync --no-referrers`, COPY_REFERRERS).
  */
 export function createOfflineMirror(
   config: OfflineConfig,
@@ -166,6 +175,7 @@ export function createOfflineMirror(
     backupEndpoint: config.endpoint?.host,
     copyConcurrency: concurrency,
     maxQueued: count,
+    referrers: config.copyReferrers,
     observer,
   });
 }

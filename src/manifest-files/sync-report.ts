@@ -3,6 +3,7 @@
  * image above it), plain lines otherwise (CI logs), and the summary table.
  */
 import { formatBytes, type ProgressSink } from '../cli/progress.js';
+import type { ReferrerCounts } from '../mirror/copy-referrers.js';
 import type { MirrorObserver } from '../mirror/image-mirror.js';
 
 export type SyncStatus = 'copied' | 'present' | 'failed' | 'would copy';
@@ -15,6 +16,10 @@ export interface SyncRow {
   readonly bytes: number;
   readonly ms: number;
   readonly reason?: string;
+  /** Referrers copied with the image; absent when none were looked for (present image, dry run, --no-referrers). */
+  readonly referrers?: ReferrerCounts;
+  /** The first referrer that could not be copied, when `referrers.failed` > 0. */
+  readonly referrerError?: string;
 }
 
 export type FinishedCopy = Parameters<NonNullable<MirrorObserver['onCopyFinished']>>[0];
@@ -49,7 +54,9 @@ export function createSyncProgress(
       running = Math.max(0, running - 1);
       bytes += event.bytes;
       finished.set(event.source, event);
-      const detail = event.outcome === 'failed' ? (event.error ?? 'failed') : `${formatBytes(event.bytes)}, ${(event.ms / 1000).toFixed(1)} s`;
+      const referrers = formatReferrers(event.referrers);
+      const note = referrers === '-' || referrers === 'none' ? '' : `, referrers: ${referrers}`;
+      const detail = event.outcome === 'failed' ? (event.error ?? 'failed') : `${formatBytes(event.bytes)}, ${(event.ms / 1000).toFixed(1)} s${note}`;
       const line = `${event.outcome} ${event.source} -> ${event.target} (${detail})`;
       if (sink.isTTY) {
         sink.write(`\r\x1b[2K${line}\n`);
@@ -65,7 +72,18 @@ export function createSyncProgress(
   };
 }
 
-const HEADERS = ['IMAGE', 'BACKUP', 'DIGEST', 'STATUS', 'BYTES', 'SECONDS'] as const;
+/**
+ * `2 copied`, `1 copied, 1 failed`; `none` when looked for and none found,
+ * `-` when not looked for.
+ */
+export function formatReferrers(counts: ReferrerCounts | undefined): string {
+  if (counts === undefined) return '-';
+  const parts = (['copied', 'present', 'failed'] as const).filter((key) => counts[key] > 0).map((key) => `${counts[key]} ${key}`);
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}
+
+// REFERRERS last: its cells hold single spaces, and the columns before it keep their places.
+const HEADERS = ['IMAGE', 'BACKUP', 'DIGEST', 'STATUS', 'BYTES', 'SECONDS', 'REFERRERS'] as const;
 
 /** Columns padded to their widest cell, as `kubectl get` prints tables. */
 export function formatSyncTable(rows: readonly SyncRow[]): string {
@@ -76,6 +94,7 @@ export function formatSyncTable(rows: readonly SyncRow[]): string {
     row.status,
     String(row.bytes),
     (row.ms / 1000).toFixed(1),
+    formatReferrers(row.referrers),
   ]);
   const widths = HEADERS.map((header, column) => Math.max(header.length, ...cells.map((line) => line[column]?.length ?? 0)));
   const format = (line: readonly string[]): string =>

@@ -86,7 +86,7 @@ function syncArgs(w: World, file = w.manifest): string[] {
 /** The table's rows as cells (columns are separated by two or more spaces). */
 function tableRows(stdout: string): string[][] {
   const [header, ...rows] = stdout.trimEnd().split('\n');
-  assert.equal(header?.split(/ {2,}/), ['IMAGE', 'BACKUP', 'DIGEST', 'STATUS', 'BYTES', 'SECONDS']);
+  assert.equal(header?.split(/ {2,}/), ['IMAGE', 'BACKUP', 'DIGEST', 'STATUS', 'BYTES', 'SECONDS', 'REFERRERS']);
   return rows.map((row) => row.split(/ {2,}/));
 }
 
@@ -133,6 +133,7 @@ test('sync (built CLI) copies each distinct image once, digest-only under its an
     assert.is(row[3], 'copied', row.join(' | '));
     assert.ok(Number(row[4]) > 0, 'bytes');
     assert.ok(Number(row[5]) >= 0, 'seconds');
+    assert.is(row[6], 'none', 'referrers looked for, none found');
   }
   // Non-TTY progress: one plain line per finished image.
   assert.match(result.stderr, new RegExp(`copied ${w.source.host}/app/web:v1 -> ${w.backup.host}/`));
@@ -148,7 +149,7 @@ test('a second sync finds everything present and copies nothing; --dry-run agree
   const mark = markAccessLog(w.backup);
   const again = await runInProcess('sync', syncArgs(w));
   assert.is(again.code, 0, again.stderr);
-  assert.equal(tableRows(again.stdout).map((r) => [r[3], r[4]]), [['present', '0'], ['present', '0']]);
+  assert.equal(tableRows(again.stdout).map((r) => [r[3], r[4], r[6]]), [['present', '0', '-'], ['present', '0', '-']]);
   await syncAccessLog(w.backup);
   assert.equal(accessLogSince(mark).filter((e) => e.method === 'PUT' || e.method === 'POST' || e.method === 'PATCH'), []);
   const dry = await runInProcess('sync', ['--dry-run', ...syncArgs(w)]);

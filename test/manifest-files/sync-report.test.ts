@@ -62,15 +62,34 @@ test('not a TTY: one plain line per finished image, no control characters', () =
 
 test('the table: a header, columns padded to the widest cell', () => {
   const table = formatSyncTable([
-    { image: 'r.example/a:1', backup: 'b.example/r.example/a:1', digest: 'sha256:abc', status: 'copied', bytes: 2048, ms: 1234 },
+    { image: 'r.example/a:1', backup: 'b.example/r.example/a:1', digest: 'sha256:abc', status: 'copied', bytes: 2048, ms: 1234, referrers: { copied: 2, present: 0, failed: 0 } },
     { image: 'r.example/long/name:2', backup: 'b/x', digest: undefined, status: 'failed', bytes: 0, ms: 0, reason: 'x' },
+    { image: 'r.example/c:3', backup: 'b/c', digest: 'sha256:c', status: 'copied', bytes: 9, ms: 50, referrers: { copied: 1, present: 2, failed: 1 } },
+    { image: 'r.example/d:4', backup: 'b/d', digest: 'sha256:d', status: 'copied', bytes: 9, ms: 50, referrers: { copied: 0, present: 0, failed: 0 } },
   ]);
   assert.is(
     table,
-    'IMAGE                  BACKUP                   DIGEST      STATUS  BYTES  SECONDS\n' +
-      'r.example/a:1          b.example/r.example/a:1  sha256:abc  copied  2048   1.2\n' +
-      'r.example/long/name:2  b/x                      -           failed  0      0.0\n',
+    'IMAGE                  BACKUP                   DIGEST      STATUS  BYTES  SECONDS  REFERRERS\n' +
+      'r.example/a:1          b.example/r.example/a:1  sha256:abc  copied  2048   1.2      2 copied\n' +
+      'r.example/long/name:2  b/x                      -           failed  0      0.0      -\n' +
+      'r.example/c:3          b/c                      sha256:c    copied  9      0.1      1 copied, 2 present, 1 failed\n' +
+      'r.example/d:4          b/d                      sha256:d    copied  9      0.1      none\n',
   );
+});
+
+test('the progress line names referrers only when there were some', () => {
+  const { writes, sink: s } = sink(false);
+  const progress = createSyncProgress(s, 3);
+  progress.onCopyFinished?.({ ...event('r.example/a:1', 'copied', 1024), referrers: { copied: 1, present: 0, failed: 1 }, referrerError: 'boom' });
+  progress.onCopyFinished?.({ ...event('r.example/b:1', 'copied', 1024), referrers: { copied: 0, present: 0, failed: 0 } });
+  progress.onCopyFinished?.(event('r.example/c:1', 'present', 0));
+  progress.stop();
+  assert.equal(writes, [
+    'copied r.example/a:1 -> b.example/r.example/a:1 (1.0 KiB, 1.5 s, referrers: 1 copied, 1 failed)\n',
+    'copied r.example/b:1 -> b.example/r.example/b:1 (1.0 KiB, 1.5 s)\n',
+    'present r.example/c:1 -> b.example/r.example/c:1 (0 B, 1.5 s)\n',
+  ]);
+  assert.equal(progress.finished.get('r.example/a:1')?.referrers, { copied: 1, present: 0, failed: 1 });
 });
 
 test('inputs: standard input read once however often named; directories in name order; extensions', async () => {
