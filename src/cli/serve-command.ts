@@ -139,6 +139,7 @@ async function serveWith(
     jobs: config.copyJobs,
     referrers: config.copyReferrers,
     tagTtlMs: config.cacheTagTtlMs,
+    failureTtlMs: config.copyRetryMs,
     observer: createMirrorObserver(metrics, logger),
   });
   metrics.readInFlightFrom(() => mirror.inFlight);

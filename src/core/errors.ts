@@ -41,24 +41,29 @@ export interface ClonerErrorOptions {
   readonly cause?: unknown;
   /** True when trying again later may succeed (network faults, 5xx, 429): only these are retried. */
   readonly temporary?: boolean;
+  /** Temporary, but already retried as often as is worth it right now: callers should not retry it again. */
+  readonly retriesSpent?: boolean;
 }
 
 export class ClonerError extends Error {
   readonly code: ErrorCode;
   readonly temporary: boolean;
+  readonly retriesSpent: boolean;
 
   constructor(code: ErrorCode, message: string, options: ClonerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.temporary = options.temporary ?? false;
+    this.retriesSpent = options.retriesSpent ?? false;
     this.name = 'ClonerError';
   }
 }
 
-/** Wraps an error with what we were doing ("fetching %q: %w"), keeping its code and temporariness. */
+/** Wraps an error with what we were doing ("fetching %q: %w"), keeping its code, temporariness and retry state. */
 export function wrapError(context: string, error: unknown): ClonerError {
   if (error instanceof ClonerError) {
-    return new ClonerError(error.code, `${context}: ${error.message}`, { cause: error, temporary: error.temporary });
+    const { temporary, retriesSpent } = error;
+    return new ClonerError(error.code, `${context}: ${error.message}`, { cause: error, temporary, retriesSpent });
   }
   const message = error instanceof Error ? error.message : String(error);
   return new ClonerError('IC_ERR_REGISTRY', `${context}: ${message}`, { cause: error });

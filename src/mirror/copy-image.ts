@@ -80,6 +80,12 @@ export interface CopySummary {
 export const DEFAULT_JOBS = 8;
 /** Index nesting we follow (an index of indexes is legal but rare). */
 const MAX_DEPTH = 4;
+/**
+ * Distinct child manifests (platforms, nested indexes, referrers) one copy
+ * will fetch. Real images have tens; a 4 MiB index of distinct entries,
+ * nested, would otherwise let a hostile source make a copy run for ever.
+ */
+export const MAX_MANIFESTS = 10_000;
 
 export async function copyImage(
   source: ImageSource,
@@ -112,6 +118,8 @@ class CopyRun {
   readonly #signal: AbortSignal;
   readonly #limiter: Limiter;
   readonly #blobs = new Map<string, Promise<void>>();
+  /** Child manifests by digest: an index listing one manifest many times (hostile or not) costs one copy. */
+  readonly #children = new Map<string, Promise<'pushed' | 'present'>>();
   readonly #counts = { copied: 0, skipped: 0, mounted: 0, foreign: 0 };
   readonly #manifests = { pushed: 0, present: 0 };
   #bytes = 0;
@@ -190,10 +198,27 @@ class CopyRun {
     return { manifest: { bytes, mediaType: top.mediaType, digest }, children: kept, filtered: true };
   }
 
-  async #copyChild(
+  #copyChild(
     descriptor: Descriptor,
     depth: number,
     tally: { pushed: number; present: number } = this.#manifests,
+  ): Promise<'pushed' | 'present'> {
+    let pending = this.#children.get(descriptor.digest);
+    if (pending === undefined) {
+      if (this.#children.size >= MAX_MANIFESTS) {
+        const error = new ClonerError('IC_ERR_BAD_MANIFEST', `${this.#src.label}: more than ${MAX_MANIFESTS} manifests in one image`);
+        return Promise.reject(error);
+      }
+      pending = this.#copyChildManifest(descriptor, depth, tally);
+      this.#children.set(descriptor.digest, pending);
+    }
+    return pending;
+  }
+
+  async #copyChildManifest(
+    descriptor: Descriptor,
+    depth: number,
+    tally: { pushed: number; present: number },
   ): Promise<'pushed' | 'present'> {
     if (depth > MAX_DEPTH) {
       throw new ClonerError('IC_ERR_BAD_MANIFEST', `${this.#src.label}: indexes nested deeper than ${MAX_DEPTH}`);
@@ -283,7 +308,12 @@ class CopyRun {
         return;
       } catch (error) {
         const retryable =
-          error instanceof ClonerError && error.temporary && !this.#signal.aborted && this.#dst.singleAttempt !== true;
+          error instanceof ClonerError &&
+          error.temporary &&
+          // Timeouts the transport already retried (http-transport.ts retriesSpent): not multiplied here.
+          !error.retriesSpent &&
+          !this.#signal.aborted &&
+          this.#dst.singleAttempt !== true;
         if (!retryable || attempt >= policy.maxAttempts) {
           // Most causes already name the blob; say it once.
           throw error instanceof ClonerError && error.message.includes(d.digest) ? error : wrapError(`blob ${d.digest}`, error);

@@ -5,9 +5,9 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../core/descriptor.js';
 import { ClonerError } from '../core/errors.js';
+import { resolveLocation } from './follow-location.js';
 import { discard, headerValue } from './http-transport.js';
 import { pullScope, pushScope } from './registry-auth.js';
-import { redactUrl } from './registry-error.js';
 import { scopeFor, type Access, type RegistryExchange } from './registry-exchange.js';
 
 /** Blob redirects (to a CDN or object store) are followed by hand, this many times at most. */
@@ -61,7 +61,7 @@ export async function getBlob(
     if (hop >= MAX_REDIRECTS || location === undefined) {
       throw new ClonerError('IC_ERR_REDIRECT', `${what}: too many redirects, or a redirect without a Location`);
     }
-    url = followable(ex, url, location, what);
+    url = resolveLocation(ex, url, location, `${what}: redirect`);
     // Credentials stay on the registry's own origin; another origin (a CDN) gets none.
     res =
       url.origin === ex.origin
@@ -79,25 +79,6 @@ export async function getBlob(
     );
   }
   return res.body;
-}
-
-function followable(ex: RegistryExchange, from: URL, location: string, what: string): URL {
-  let next: URL;
-  try {
-    next = new URL(location, from);
-  } catch {
-    throw new ClonerError('IC_ERR_REDIRECT', `${what}: invalid redirect Location`);
-  }
-  if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-    throw new ClonerError('IC_ERR_REDIRECT', `${what}: redirect to unsupported scheme ${next.protocol}`);
-  }
-  if (next.username !== '' || next.password !== '') {
-    throw new ClonerError('IC_ERR_REDIRECT', `${what}: redirect Location carries credentials`);
-  }
-  if (next.protocol === 'http:' && from.protocol === 'https:' && !ex.transport.isInsecure(next.host)) {
-    throw new ClonerError('IC_ERR_REDIRECT', `${what}: refusing a redirect from https to http (${redactUrl(next)})`);
-  }
-  return next;
 }
 
 /**
@@ -128,7 +109,9 @@ export async function mountBlob(
   await discard(res);
   if (res.status === 201) return true;
   const location = headerValue(res.headers, 'location');
-  if (location !== undefined) await cancelUpload(ex, repository, new URL(location, url));
+  // A session we would not send a request to (resolveLocation refuses it) is left to expire.
+  const session = location === undefined ? undefined : tryResolveLocation(ex, url, location, what);
+  if (session !== undefined) await cancelUpload(ex, repository, session);
   return false;
 }
 
@@ -160,7 +143,7 @@ export async function uploadBlob(
   await discard(opened);
   const location = headerValue(opened.headers, 'location');
   if (location === undefined) throw new ClonerError('IC_ERR_REGISTRY', `${what}: no upload Location returned`);
-  const session = new URL(location, start);
+  const session = resolveLocation(ex, start, location, `${what}: upload Location`);
   const put = new URL(session);
   put.searchParams.set('digest', descriptor.digest);
   try {
@@ -182,18 +165,37 @@ export async function uploadBlob(
   }
 }
 
-/** Best effort (spec "Canceling an Upload"): frees the registry's session. */
+/**
+ * A cancel is bounded as a whole, retries included: a backup that has gone
+ * away must not hold the failed copy (and its concurrency slot) for the
+ * transport's full retry budget just to tidy up.
+ */
+const CANCEL_TIMEOUT_MS = 10_000;
+
+/**
+ * Best effort (spec "Canceling an Upload"): frees the registry's session.
+ * Called without the copy's signal on purpose: an aborted copy still tidies up.
+ */
 async function cancelUpload(ex: RegistryExchange, repository: string, session: URL): Promise<void> {
   try {
     const res = await ex.send({
       method: 'DELETE',
       url: session,
       scopes: [pushScope(repository)],
+      signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS),
       what: 'cancelling upload',
     });
     await discard(res);
   } catch {
     // The registry expires abandoned sessions on its own.
+  }
+}
+
+function tryResolveLocation(ex: RegistryExchange, from: URL, location: string, what: string): URL | undefined {
+  try {
+    return resolveLocation(ex, from, location, what);
+  } catch {
+    return undefined;
   }
 }
 

@@ -12,7 +12,7 @@ import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { computeBackoffMs, DEFAULT_BACKOFF, parseRetryAfterMs, type BackoffPolicy } from '../core/backoff.js';
 import { ClonerError } from '../core/errors.js';
-import { classifyNetworkError, redactUrl } from './registry-error.js';
+import { classifyNetworkError, RegistryError, redactUrl } from './registry-error.js';
 
 export interface TransportOptions {
   /** Registries (`host[:port]`) reached over plain HTTP. */
@@ -150,7 +150,10 @@ export class HttpTransport {
       try {
         res = await this.send(req, what);
       } catch (error) {
-        if (last || !(error instanceof ClonerError) || !error.temporary) throw error;
+        if (!(error instanceof ClonerError) || !error.temporary) throw error;
+        // A request that timed out on every attempt has already cost attempts x timeout: say so,
+        // so that the copy engine's own retries do not multiply that wait (see retriesSpent).
+        if (last) throw replayable && attempt > 1 && error.code === 'IC_ERR_TIMEOUT' ? retriesSpent(error) : error;
         await this.#pause(attempt, undefined, req.signal);
         continue;
       }
@@ -204,14 +207,43 @@ export async function readBounded(res: HttpResponse, limit: number, what: string
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of res.body) {
-    const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    total += buf.length;
-    if (total > limit) {
-      res.body.destroy();
-      throw new ClonerError('IC_ERR_TOO_LARGE', `${what}: response exceeds the ${limit}-byte limit`);
+  try {
+    for await (const chunk of res.body) {
+      const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      total += buf.length;
+      if (total > limit) {
+        res.body.destroy();
+        throw new ClonerError('IC_ERR_TOO_LARGE', `${what}: response exceeds the ${limit}-byte limit`);
+      }
+      chunks.push(buf);
     }
-    chunks.push(buf);
+  } catch (error) {
+    // A body that stalls (undici's body timeout) or is cut off is a network fault like any other.
+    throw classifyNetworkError(error, 'the response body', what);
   }
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * The timeout of a request the transport has retried to its limit. Still
+ * temporary (the registry may answer later), but marked so that a caller
+ * that retries temporary errors itself (the copy engine's per-blob retries,
+ * meant for failures inside a streamed body, which the transport cannot
+ * replay) does not multiply the attempts: 5 engine x 5 transport attempts
+ * of a 30 s header timeout would hold a copy slot for 12 minutes against a
+ * registry that accepts connections and never answers. Fast failures
+ * (refused, reset, 5xx) keep both levels of retries: together they ride out
+ * a registry restart of several seconds.
+ */
+function retriesSpent(error: ClonerError): ClonerError {
+  const message = `${error.message} (after retries)`;
+  const options = { cause: error, temporary: true, retriesSpent: true } as const;
+  return error instanceof RegistryError
+    ? new RegistryError(error.code, message, {
+        ...(error.status === undefined ? {} : { status: error.status }),
+        registryCodes: error.registryCodes,
+        url: error.url,
+        ...options,
+      })
+    : new ClonerError(error.code, message, options);
 }

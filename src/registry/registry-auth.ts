@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import type { Credentials } from '../core/docker-config.js';
 import { ClonerError } from '../core/errors.js';
+import { isMetadataAddress } from '../core/metadata-address.js';
 import {
   findBasicChallenge,
   findBearerChallenge,
@@ -157,6 +158,12 @@ export class RegistryAuth {
     if (challenge === undefined) throw this.#refused('no token realm known');
     const realm = new URL(challenge.realm);
     const what = `getting a token for ${this.#domain} from ${redactUrl(realm)}`;
+    // A realm on another origin is normal (Docker Hub's is auth.docker.io) and gets the
+    // credentials, as docker and containerd send them; one on a link-local address is
+    // a cloud metadata service, whose answer would come back to the registry as a token.
+    if (realm.username !== '' || realm.password !== '' || (isMetadataAddress(realm.hostname) && realm.host !== this.#domain)) {
+      throw new ClonerError('IC_ERR_BAD_CHALLENGE', `${what}: refusing a token realm with user info or on a link-local address`);
+    }
     const creds = this.#credentials;
     if (creds !== undefined && realm.protocol === 'http:' && !this.#transport.isInsecure(realm.host)) {
       throw new ClonerError('IC_ERR_UNAUTHORIZED', `${what}: refusing to send credentials over plain HTTP`);

@@ -21,9 +21,16 @@ export class RegistryError extends ClonerError {
   constructor(
     code: ErrorCode,
     message: string,
-    details: { status?: number; registryCodes?: readonly string[]; url: string; temporary?: boolean; cause?: unknown },
+    details: {
+      status?: number;
+      registryCodes?: readonly string[];
+      url: string;
+      temporary?: boolean;
+      retriesSpent?: boolean;
+      cause?: unknown;
+    },
   ) {
-    super(code, message, { cause: details.cause, temporary: details.temporary ?? false });
+    super(code, message, { cause: details.cause, temporary: details.temporary ?? false, retriesSpent: details.retriesSpent ?? false });
     this.name = 'RegistryError';
     this.status = details.status;
     this.registryCodes = details.registryCodes ?? [];

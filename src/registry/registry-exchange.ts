@@ -83,7 +83,7 @@ export class RegistryExchange {
         authorization = await this.#auth.answerChallenge(challenge, x.scopes, authorization, x.signal);
       } catch (error) {
         throw error instanceof ClonerError
-          ? new ClonerError(error.code, `${x.what}: ${error.message}`, { cause: error, temporary: error.temporary })
+          ? new ClonerError(error.code, `${x.what}: ${error.message}`, { cause: error, temporary: error.temporary, retriesSpent: error.retriesSpent })
           : error;
       }
     }

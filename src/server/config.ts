@@ -70,6 +70,8 @@ export interface ServeConfig {
   /** COPY_REFERRERS: copy signatures, SBOMs and other referrers with each image (default true). */
   readonly copyReferrers: boolean;
   readonly cacheTagTtlMs: number;
+  /** COPY_RETRY_SECONDS: how long a failed copy is remembered before an admission tries it again. */
+  readonly copyRetryMs: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   readonly maxRequestBytes: number;
@@ -108,6 +110,7 @@ const envSchema = z.object({
   COPY_JOBS: integerValue(8, 1, 64),
   COPY_REFERRERS: booleanValue(true),
   CACHE_TAG_TTL_SECONDS: secondsValue(300, 0, 86_400),
+  COPY_RETRY_SECONDS: secondsValue(30, 0, 3_600),
   SHUTDOWN_GRACE_SECONDS: secondsValue(25, 0, 3_600),
   LOG_LEVEL: enumValue(LOG_LEVELS, 'info'),
   MAX_REQUEST_BYTES: integerValue(DEFAULT_MAX_REQUEST_BYTES, 64 * 1024, 64 * 1024 * 1024),
@@ -171,6 +174,7 @@ export function parseServeConfig(env: Env): ServeConfig {
     copyJobs: vars.COPY_JOBS,
     copyReferrers: vars.COPY_REFERRERS,
     cacheTagTtlMs: vars.CACHE_TAG_TTL_SECONDS,
+    copyRetryMs: vars.COPY_RETRY_SECONDS,
     shutdownGraceMs: vars.SHUTDOWN_GRACE_SECONDS,
     logLevel: vars.LOG_LEVEL,
     maxRequestBytes: vars.MAX_REQUEST_BYTES,

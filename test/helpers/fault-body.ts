@@ -7,7 +7,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 export type BodyFault =
   | { readonly kind: 'drop'; readonly afterBytes: number }
   | { readonly kind: 'truncate'; readonly bytes: number }
-  | { readonly kind: 'flip-byte'; readonly offset?: number };
+  | { readonly kind: 'flip-byte'; readonly offset?: number }
+  | { readonly kind: 'throttle'; readonly bytesPerSecond: number };
 
 /**
  * Relays `up` to `res` with `fault` applied. `headers` are the relayed
@@ -22,6 +23,8 @@ export function relayWithFault(up: IncomingMessage, res: ServerResponse, headers
       return relayTruncated(up, res, status, headers, fault.bytes);
     case 'flip-byte':
       return relayFlipped(up, res, status, headers, fault.offset ?? 0);
+    case 'throttle':
+      return relayThrottled(up, res, status, headers, fault.bytesPerSecond);
   }
 }
 
@@ -96,6 +99,50 @@ function relayFlipped(up: IncomingMessage, res: ServerResponse, status: number, 
     }
   });
   up.on('end', () => res.end());
+}
+
+/** Ticks per second of the throttle: small slices keep the rate smooth. */
+const THROTTLE_TICKS = 20;
+
+/** The whole body, unchanged, at about `bytesPerSecond`: upstream is read no faster than that. */
+function relayThrottled(up: IncomingMessage, res: ServerResponse, status: number, headers: OutgoingHttpHeaders, bytesPerSecond: number): void {
+  res.writeHead(status, headers);
+  const slice = Math.max(1, Math.floor(bytesPerSecond / THROTTLE_TICKS));
+  const pending: Buffer[] = [];
+  let ended = false;
+  const timer = setInterval(() => {
+    let room = slice;
+    while (room > 0 && pending.length > 0) {
+      const head = pending[0] ?? Buffer.alloc(0);
+      const part = head.subarray(0, room);
+      room -= part.length;
+      if (part.length === head.length) pending.shift();
+      else pending[0] = head.subarray(part.length);
+      res.write(part);
+    }
+    if (pending.length === 0) {
+      if (ended) {
+        clearInterval(timer);
+        res.end();
+      } else {
+        up.resume();
+      }
+    }
+  }, 1000 / THROTTLE_TICKS);
+  const stopTimer = (): void => clearInterval(timer);
+  res.on('close', stopTimer);
+  up.on('data', (chunk: Buffer) => {
+    pending.push(chunk);
+    // One chunk at a time: the rest waits upstream, not in our memory.
+    up.pause();
+  });
+  up.on('end', () => {
+    ended = true;
+  });
+  up.on('error', () => {
+    stopTimer();
+    res.socket?.destroy();
+  });
 }
 
 /** Writes with backpressure: a slow client slows the upstream read instead of growing a buffer. */

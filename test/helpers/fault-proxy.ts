@@ -42,6 +42,8 @@ export interface ProxyRequestRecord {
   readonly fault: FaultKind | undefined;
   /** The status sent; undefined while unanswered (and forever for 'hang'). */
   readonly status: number | undefined;
+  /** Date.now() when the response ended or its connection closed; undefined while open. */
+  readonly endedAt: number | undefined;
 }
 
 export interface FaultProxy {
@@ -61,6 +63,12 @@ export interface FaultProxy {
   clearRequests(): void;
   /** Recorded requests with this method whose path matches. */
   requestsTo(method: string, path: RegExp): ProxyRequestRecord[];
+  /**
+   * Resets the connections of requests held by 'hang' (a registry restarted
+   * under a stuck client): the client sees the connection drop, as after a
+   * restart, and may retry. Returns how many were reset.
+   */
+  resetHanging(): number;
   stop(): Promise<void>;
 }
 
@@ -77,6 +85,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     : new HttpAgent({ keepAlive: true });
   const rules = new FaultRules();
   const requests: MutableRecord[] = [];
+  const hanging = new Set<ServerResponse>();
 
   const openUpstream = (method: string, path: string, headers: OutgoingHttpHeaders): ClientRequest =>
     (upstreamTls ? httpsRequest : httpRequest)(new URL(path, upstream), {
@@ -116,6 +125,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         case 'drop':
         case 'truncate':
         case 'flip-byte':
+        case 'throttle':
           relayWithFault(up, res, headers, action);
           return;
         default:
@@ -138,8 +148,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       hadAuthorization: req.headers.authorization !== undefined,
       fault: action?.kind,
       status: undefined,
+      endedAt: undefined,
     };
     requests.push(record);
+    res.on('close', () => {
+      record.endedAt = Date.now();
+    });
     if (action === undefined) return forward(req, res, record, undefined);
     switch (action.kind) {
       case 'status': {
@@ -153,6 +167,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return answer(res, record, action.status, action.headers, action.body);
       case 'hang':
         req.resume();
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
         return;
       case 'delay':
         await sleep(action.ms);
@@ -167,6 +183,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       case 'drop':
       case 'truncate':
       case 'flip-byte':
+      case 'throttle':
         return forward(req, res, record, action);
     }
   };
@@ -202,6 +219,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       requests.length = 0;
     },
     requestsTo: (method, path) => requests.filter((r) => r.method === method && path.test(r.path)),
+    resetHanging: () => {
+      const count = hanging.size;
+      for (const res of hanging) res.socket?.destroy();
+      hanging.clear();
+      return count;
+    },
     stop: async () => {
       rules.clear();
       await new Promise<void>((resolve) => {

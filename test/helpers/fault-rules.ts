@@ -27,6 +27,8 @@ export type FaultAction =
   | { readonly kind: 'truncate'; readonly bytes: number }
   /** Forward with the byte at `offset` (default 0) inverted, length unchanged. */
   | { readonly kind: 'flip-byte'; readonly offset?: number }
+  /** Forward, relaying the body at about `bytesPerSecond` (a slow link: headers on time, body slow). */
+  | { readonly kind: 'throttle'; readonly bytesPerSecond: number }
   /** Wait `ms` before forwarding, so the response headers come late. */
   | { readonly kind: 'delay'; readonly ms: number }
   /** Read the request and never answer (the socket stays open until the proxy stops). */

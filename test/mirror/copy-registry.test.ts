@@ -14,13 +14,16 @@ import { lazyFixture } from '../helpers/fixture.js';
 import {
   blobExists,
   fetchManifest,
+  makeIndex,
   makeSimpleImage,
   makeTwoPlatformIndex,
   pushImage,
   type TestImage,
   type TestIndex,
 } from '../helpers/images.js';
+import { accessLogSince, markAccessLog, syncAccessLog } from '../helpers/registry-access-log.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { pushManifestDocument } from '../helpers/supply-chain.js';
 import { hasSkopeo, skopeoEndpointFor, skopeoInspectRaw } from '../helpers/skopeo.js';
 
 const plain = lazyFixture(() => startRegistry({ auth: 'none' }), (r) => r.stop());
@@ -369,6 +372,29 @@ refs('unknown CA -> IC_ERR_TLS', async () => {
   } catch (error) {
     assert.ok(isClonerError(error), String(error));
     assert.is(error.code, 'IC_ERR_TLS');
+  } finally {
+    await pool.close();
+  }
+});
+
+refs('an index that lists one manifest 200 times: the child is fetched and pushed once', async () => {
+  const reg = await plain.get();
+  const image = await makeSimpleImage('oci', { seed: 'listed-many-times' });
+  await pushImage(reg, 'lib/repeats', undefined, image);
+  const index = makeIndex({ format: 'oci', images: Array.from({ length: 200 }, () => image) });
+  await pushManifestDocument(reg, 'lib/repeats', 'v1', index.manifest);
+  const pool = new RegistryPool({ insecureHosts: [reg.host] });
+  try {
+    await syncAccessLog(reg);
+    const mark = markAccessLog(reg);
+    const summary = await copy(pool, reg.ref('lib/repeats', 'v1'), reg.ref('mirror/repeats', 'v1'), { referrers: false });
+    assert.is(summary.digest, index.manifest.digest);
+    await syncAccessLog(reg);
+    const child = (method: string): number =>
+      accessLogSince(mark).filter((e) => e.method === method && decodeURIComponent(e.path).endsWith(`/manifests/${image.manifest.digest}`)).length;
+    assert.is(child('GET'), 1, 'fetched once');
+    assert.is(child('PUT'), 1, 'pushed once');
+    assert.equal(summary.manifests, { pushed: 2, present: 0 });
   } finally {
     await pool.close();
   }
