@@ -155,13 +155,15 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
   return async (body, timeoutParam) => {
     const started = now();
     let json: unknown;
+    let text: string;
     try {
-      json = JSON.parse(decoder.decode(body));
+      text = decoder.decode(body);
+      json = JSON.parse(text);
     } catch {
       return badRequest('request body is not JSON');
     }
     try {
-      const keyed = answers === undefined ? undefined : answerKey(json, body.byteLength);
+      const keyed = answers === undefined ? undefined : answerKey(json, text);
       const answer = keyed === undefined ? undefined : answers?.get(keyed.key, ready);
       if (answer !== undefined && keyed !== undefined) return replay(answer, keyed.uid, started);
       const parsed = parseAdmissionReview(json);

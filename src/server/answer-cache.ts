@@ -83,29 +83,35 @@ export class AnswerCache {
 }
 
 /**
- * The cache key of a parsed review: its JSON with `request.uid` blanked.
- * Undefined when the body has no string uid where a review keeps it (such a
- * body takes the full path, which answers it as it deserves).
+ * The cache key of a review: its text with the request uid's value blanked.
+ * Taken from the raw text, not by serializing the parsed review again: this
+ * runs on every admission, and JSON.stringify of the review cost more than
+ * the rest of a cached answer.
+ *
+ * Only an identical request may share a key, whoever sent the body (any Pod
+ * can post one: SECURITY.md). So the uid's value, quoted as JSON writes it,
+ * must occur exactly once in the text and right after a `"uid":` member
+ * name; otherwise there is no key and the full path answers. Two bodies with
+ * one key then differ only in that one member's value, and it is the request
+ * uid in both (a review with one `uid` member in its request, as the API
+ * server sends: a body whose request.uid comes from a later duplicate member
+ * cannot reach the key of such a review, whose blanked value would have to
+ * be that member's). The body's size bounds the key's.
  */
-export function answerKey(review: unknown, bodyBytes: number): { readonly key: string; readonly uid: string } | undefined {
-  // The body's size bounds the key's: a big review is not serialized just to be refused.
-  if (bodyBytes > MAX_KEY_CHARS || !isRecord(review)) return undefined;
+export function answerKey(review: unknown, text: string): { readonly key: string; readonly uid: string } | undefined {
+  if (text.length > MAX_KEY_CHARS || !isRecord(review)) return undefined;
   const request = review['request'];
   if (!isRecord(request)) return undefined;
   const uid = request['uid'];
   if (typeof uid !== 'string' || uid === '') return undefined;
-  // Blanked in place and put back: cheaper than copying the object, and the key keeps every other byte.
-  request['uid'] = '';
-  try {
-    const key = JSON.stringify(review);
-    return key.length > MAX_KEY_CHARS ? undefined : { key, uid };
-  } catch {
-    // Nesting deep enough to overflow the stack in JSON.stringify (hostile input): no key, the full path answers it.
-    return undefined;
-  } finally {
-    request['uid'] = uid;
-  }
+  const quoted = JSON.stringify(uid);
+  const at = text.indexOf(quoted);
+  if (at < 0 || text.indexOf(quoted, at + 1) >= 0 || !UID_MEMBER.test(text.slice(Math.max(0, at - 32), at))) return undefined;
+  return { key: `${text.slice(0, at)}""${text.slice(at + quoted.length)}`, uid };
 }
+
+/** What precedes the uid's value: its member name, then the colon, whitespace allowed (RFC 8259 section 2). */
+const UID_MEMBER = /"uid"[ \t\n\r]*:[ \t\n\r]*$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -126,23 +126,38 @@ test('answerCache: false answers every request through the full path', async () 
   assert.is(h.mirror.readyCalls, 2, 'planned twice');
 });
 
-test('answerKey blanks only request.uid, leaves the review as it was, and refuses odd shapes and big reviews', () => {
-  const review = reviewFor(pod(SOURCE), { uid: 'abc' });
-  const before = JSON.stringify(review);
-  const keyed = answerKey(review, before.length);
-  assert.is(keyed?.uid, 'abc');
-  assert.is(JSON.stringify(review), before, 'restored');
-  assert.is(keyed?.key, before.replace('"uid":"abc"', '"uid":""'));
-  assert.is(answerKey(reviewFor(pod(SOURCE), { uid: 'xyz' }), before.length)?.key, keyed?.key, 'another uid, the same key');
+test('answerKey: the text with the request uid blanked; another uid, the same key; pretty-printed JSON too', () => {
+  const review = reviewFor(pod(SOURCE), { uid: 'abc-1' });
+  const text = JSON.stringify(review);
+  const keyed = answerKey(review, text);
+  assert.is(keyed?.uid, 'abc-1');
+  assert.is(keyed?.key, text.replace('"uid":"abc-1"', '"uid":""'));
+  const other = reviewFor(pod(SOURCE), { uid: 'xyz-2' });
+  assert.is(answerKey(other, JSON.stringify(other))?.key, keyed?.key, 'another uid, the same key');
+  const pretty = JSON.stringify(review, null, 2);
+  assert.is(answerKey(review, pretty)?.key, pretty.replace('"uid": "abc-1"', '"uid": ""'));
+});
+
+test('answerKey refuses what could make two different requests share a key', () => {
   for (const odd of [null, 1, 'x', [], { request: [] }, { request: { uid: 5 } }, { request: { uid: '' } }]) {
-    assert.is(answerKey(odd, 100), undefined, JSON.stringify(odd));
+    assert.is(answerKey(odd, JSON.stringify(odd)), undefined, JSON.stringify(odd));
   }
+  // The uid's value elsewhere too (an annotation): which occurrence is the uid's is not told by text alone.
+  const twice = reviewFor({ ...pod(SOURCE), metadata: { annotations: { note: 'abc-1' } } }, { uid: 'abc-1' });
+  assert.is(answerKey(twice, JSON.stringify(twice)), undefined, 'twice');
+  // The value written with an escape, the same characters plain in an image: that is not the uid member.
+  const escaped = reviewFor(pod('abc'), { uid: 'abc' });
+  const escapedText = JSON.stringify(escaped).replace('"uid":"abc"', '"uid":"\\u0061bc"');
+  assert.is(answerKey(JSON.parse(escapedText), escapedText), undefined, 'not after "uid":');
+  // A later duplicate member sets request.uid (JSON.parse keeps the last): never the key of a review with one.
+  const single = JSON.stringify(reviewFor(pod(SOURCE), { uid: 'u-1' }));
+  const duplicated = single.replace('"uid":"u-1"', '"uid":"","uid":"u-2"');
+  const keyedSingle = answerKey(JSON.parse(single), single);
+  const keyedDuplicated = answerKey(JSON.parse(duplicated), duplicated);
+  assert.ok(keyedSingle !== undefined && keyedDuplicated !== undefined);
+  assert.is.not(keyedDuplicated.key, keyedSingle.key);
   const big = reviewFor(pod(`quay.io/${'a'.repeat(MAX_KEY_CHARS)}:1`), { uid: 'u' });
-  assert.is(answerKey(big, 100), undefined, 'a key over the bound');
-  assert.is(answerKey(review, MAX_KEY_CHARS + 1), undefined, 'a body over the bound is not serialized');
-  let deep: unknown = 'x';
-  for (let i = 0; i < 200_000; i += 1) deep = [deep];
-  assert.is(answerKey({ request: { uid: 'u', object: deep } }, 100), undefined, 'too deep to serialize: no key, no throw');
+  assert.is(answerKey(big, JSON.stringify(big)), undefined, 'a body over the bound');
 });
 
 test('splitAroundUid / answerBody put any uid back as JSON; the cache is bounded, least recently used first', () => {
