@@ -20,8 +20,8 @@ import { classifyImages, collectImages, planMutation } from '../core/plan-mutati
 import type { ImageMirror } from '../mirror/image-mirror.js';
 import type { PullCredentialSource } from '../mirror/pull-credentials.js';
 import { computeDeadline } from './admission-deadline.js';
-import { AnswerCache, answerBody, answerKey, splitAroundUid } from './answer-cache.js';
-import type { CachedAnswer } from './answer-cache.js';
+import { AnswerCache, answerBody, answerKey, peekAnswerKey, splitAroundUid } from './answer-cache.js';
+import type { AnswerKey, CachedAnswer } from './answer-cache.js';
 import { ensureWithin } from './ensure-within.js';
 import { errorFields } from './logger.js';
 import type { Logger } from './logger.js';
@@ -83,7 +83,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
     request: AdmissionRequest,
     timeout: string | null,
     started: number,
-    answerKeyOf: string | undefined,
+    answerKeyOf: AnswerKey | undefined,
   ): Promise<HttpAnswer> => {
     const dryRun = request.dryRun === true;
     let plan: MutationPlan | undefined;
@@ -154,18 +154,24 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
 
   return async (body, timeoutParam) => {
     const started = now();
-    let json: unknown;
     let text: string;
     try {
       text = decoder.decode(body);
+    } catch {
+      return badRequest('request body is not JSON');
+    }
+    // A repeated request is answered before it is even parsed (answer-cache.ts peekAnswerKey).
+    const peeked = answers === undefined ? undefined : peekAnswerKey(text);
+    const answer = peeked === undefined ? undefined : answers?.get(peeked, ready);
+    if (answer !== undefined && peeked !== undefined) return replay(answer, peeked.uid, started);
+    let json: unknown;
+    try {
       json = JSON.parse(text);
     } catch {
       return badRequest('request body is not JSON');
     }
     try {
       const keyed = answers === undefined ? undefined : answerKey(json, text);
-      const answer = keyed === undefined ? undefined : answers?.get(keyed.key, ready);
-      if (answer !== undefined && keyed !== undefined) return replay(answer, keyed.uid, started);
       const parsed = parseAdmissionReview(json);
       switch (parsed.kind) {
         case 'unanswerable':
@@ -177,7 +183,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
           return finish('malformed', started, allowed(parsed.uid, [warning]));
         }
         case 'request':
-          return await admit(parsed.request, timeoutParam, started, keyed?.key);
+          return await admit(parsed.request, timeoutParam, started, keyed);
       }
     } catch (error) {
       // Reachable only through a bug outside the guarded admission (parsing, logging).

@@ -36,8 +36,22 @@ export const MAX_KEY_CHARS = 32 * 1024;
 
 const UID_MARK = '\u0000uid\u0000';
 
+/** One cached review: its text on either side of the uid's value, and its answer. */
+interface Slot {
+  readonly before: string;
+  readonly after: string;
+  readonly answer: CachedAnswer;
+}
+
 export class AnswerCache {
-  readonly #entries = new Map<string, CachedAnswer>();
+  /**
+   * Slots by the lengths of the text on either side of the uid: a lookup
+   * compares the request's text with a few candidates in place, without
+   * building a key string (an allocation of the review's size) per request.
+   */
+  readonly #buckets = new Map<string, Slot[]>();
+  /** Every slot, least recently used first (a Set iterates in insertion order). */
+  readonly #order = new Set<Slot>();
   readonly #maxEntries: number;
 
   constructor(maxEntries = ANSWER_CACHE_ENTRIES) {
@@ -45,7 +59,7 @@ export class AnswerCache {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#order.size;
   }
 
   /**
@@ -53,33 +67,57 @@ export class AnswerCache {
    * mirror holds now (MirrorService.ready), undefined when it no longer holds all.
    */
   get(
-    key: string,
+    key: AnswerKey,
     ready: (requests: readonly CopyRequest[]) => ReadonlyMap<string, CopyOutcome> | undefined,
   ): CachedAnswer | undefined {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    this.#entries.delete(key);
+    const slot = this.#find(key);
+    if (slot === undefined) return undefined;
+    const entry = slot.answer;
     if (entry.requests.length > 0) {
       const outcomes = ready(entry.requests);
       for (const [copyKey, digest] of entry.digests) {
         const outcome = outcomes?.get(copyKey);
-        if (outcome?.status !== 'ready' || outcome.digest !== digest) return undefined;
+        if (outcome?.status !== 'ready' || outcome.digest !== digest) {
+          this.#remove(slot);
+          return undefined;
+        }
       }
     }
-    this.#entries.set(key, entry);
+    this.#order.delete(slot);
+    this.#order.add(slot);
     return entry;
   }
 
-  set(key: string, answer: CachedAnswer): void {
-    if (key.length > MAX_KEY_CHARS) return;
-    this.#entries.delete(key);
-    this.#entries.set(key, answer);
-    while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
+  set(key: AnswerKey, answer: CachedAnswer): void {
+    if (key.before.length + key.after.length > MAX_KEY_CHARS) return;
+    const old = this.#find(key);
+    if (old !== undefined) this.#remove(old);
+    const slot: Slot = { before: key.before, after: key.after, answer };
+    const id = bucketOf(key);
+    this.#buckets.set(id, [...(this.#buckets.get(id) ?? []), slot]);
+    this.#order.add(slot);
+    while (this.#order.size > this.#maxEntries) {
+      const oldest = this.#order.values().next();
       if (oldest.done === true) break;
-      this.#entries.delete(oldest.value);
+      this.#remove(oldest.value);
     }
   }
+
+  #find(key: AnswerKey): Slot | undefined {
+    return this.#buckets.get(bucketOf(key))?.find((slot) => slot.before === key.before && slot.after === key.after);
+  }
+
+  #remove(slot: Slot): void {
+    this.#order.delete(slot);
+    const id = bucketOf(slot);
+    const rest = (this.#buckets.get(id) ?? []).filter((other) => other !== slot);
+    if (rest.length === 0) this.#buckets.delete(id);
+    else this.#buckets.set(id, rest);
+  }
+}
+
+function bucketOf(key: Pick<AnswerKey, 'before' | 'after'>): string {
+  return `${key.before.length}/${key.after.length}`;
 }
 
 /**
@@ -98,7 +136,7 @@ export class AnswerCache {
  * cannot reach the key of such a review, whose blanked value would have to
  * be that member's). The body's size bounds the key's.
  */
-export function answerKey(review: unknown, text: string): { readonly key: string; readonly uid: string } | undefined {
+export function answerKey(review: unknown, text: string): AnswerKey | undefined {
   if (text.length > MAX_KEY_CHARS || !isRecord(review)) return undefined;
   const request = review['request'];
   if (!isRecord(request)) return undefined;
@@ -107,8 +145,45 @@ export function answerKey(review: unknown, text: string): { readonly key: string
   const quoted = JSON.stringify(uid);
   const at = text.indexOf(quoted);
   if (at < 0 || text.indexOf(quoted, at + 1) >= 0 || !UID_MEMBER.test(text.slice(Math.max(0, at - 32), at))) return undefined;
-  return { key: `${text.slice(0, at)}""${text.slice(at + quoted.length)}`, uid };
+  return { before: text.slice(0, at), after: text.slice(at + quoted.length), uid };
 }
+
+/**
+ * The key of a body whose request is answered from the cache before it is
+ * parsed: the value of its first `"uid"` member (where the API server, and
+ * any client writing the AdmissionReview in field order, puts the request's
+ * uid), when that value is a plain string literal. A body then matches
+ * only a cached review that is the same text in every other byte with its
+ * uid at the same place (both sides equal), which answerKey checked was the
+ * request's uid. Such a body needs no parsing: it is that
+ * valid review with another plain uid. Anything else (no such member, an
+ * escaped or empty value, a big body) has no key here and is parsed.
+ */
+export function peekAnswerKey(text: string): AnswerKey | undefined {
+  if (text.length > MAX_KEY_CHARS) return undefined;
+  const member = FIRST_UID_MEMBER.exec(text);
+  if (member === null) return undefined;
+  const start = member.index + member[0].length - 1;
+  const end = text.indexOf('"', start + 1);
+  const uid = text.slice(start + 1, end);
+  if (end < 0 || !PLAIN_UID.test(uid)) return undefined;
+  return { before: text.slice(0, start), after: text.slice(end + 1), uid };
+}
+
+/**
+ * A review's text on either side of its uid's string literal (quotes
+ * included in neither), and the uid. Two keys are equal when both sides
+ * are: the same text but the uid, with the uid at the same place.
+ */
+export interface AnswerKey {
+  readonly before: string;
+  readonly after: string;
+  readonly uid: string;
+}
+
+const FIRST_UID_MEMBER = /"uid"[ \t\n\r]*:[ \t\n\r]*"/;
+/** Non-empty, nothing JSON escapes: the literal's text is its value. */
+const PLAIN_UID = /^[^"\\\u0000-\u001f]+$/;
 
 /** What precedes the uid's value: its member name, then the colon, whitespace allowed (RFC 8259 section 2). */
 const UID_MEMBER = /"uid"[ \t\n\r]*:[ \t\n\r]*$/;

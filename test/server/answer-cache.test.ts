@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import type { CopyOutcome, CopyRequest } from '../../src/core/image-decision.js';
 import { parseMutationPolicy } from '../../src/core/mutation-policy.js';
 import { createAdmissionHandler } from '../../src/server/admission-handler.js';
-import { AnswerCache, MAX_KEY_CHARS, answerBody, answerKey, splitAroundUid } from '../../src/server/answer-cache.js';
+import { AnswerCache, MAX_KEY_CHARS, answerBody, answerKey, peekAnswerKey, splitAroundUid } from '../../src/server/answer-cache.js';
 import { createLogger } from '../../src/server/logger.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
 import { isRecord, reviewFor } from '../core/k8s-fixtures.js';
@@ -59,12 +59,13 @@ function setup(options: { answerCache?: boolean } = {}) {
     metrics,
     ...(options.answerCache === undefined ? {} : { answerCache: options.answerCache }),
   });
+  const call = (uid: string, image = SOURCE) => handler(Buffer.from(JSON.stringify(reviewFor(pod(image), { uid }))), null);
   const admit = async (uid: string, image = SOURCE) => {
-    const answer = await handler(Buffer.from(JSON.stringify(reviewFor(pod(image), { uid }))), null);
+    const answer = await call(uid, image);
     assert.is(answer.status, 200, answer.body);
     return { raw: answer.body, review: readAdmissionResponse(answer.body) };
   };
-  return { mirror, lines, metrics, admit };
+  return { mirror, lines, metrics, call, admit };
 }
 
 function patchValues(patch: readonly unknown[] | undefined): string[] {
@@ -131,11 +132,54 @@ test('answerKey: the text with the request uid blanked; another uid, the same ke
   const text = JSON.stringify(review);
   const keyed = answerKey(review, text);
   assert.is(keyed?.uid, 'abc-1');
-  assert.is(keyed?.key, text.replace('"uid":"abc-1"', '"uid":""'));
+  const at = text.indexOf('"abc-1"');
+  assert.equal(keyed, { before: text.slice(0, at), after: text.slice(at + '"abc-1"'.length), uid: 'abc-1' });
   const other = reviewFor(pod(SOURCE), { uid: 'xyz-2' });
-  assert.is(answerKey(other, JSON.stringify(other))?.key, keyed?.key, 'another uid, the same key');
+  const otherKey = answerKey(other, JSON.stringify(other));
+  assert.equal([otherKey?.before, otherKey?.after], [keyed?.before, keyed?.after], 'another uid, the same sides');
   const pretty = JSON.stringify(review, null, 2);
-  assert.is(answerKey(review, pretty)?.key, pretty.replace('"uid": "abc-1"', '"uid": ""'));
+  assert.is(answerKey(review, pretty)?.before, pretty.slice(0, pretty.indexOf('"abc-1"')));
+});
+
+test('peekAnswerKey finds the key answerKey gave the same review, from the text alone', () => {
+  for (const text of [JSON.stringify(reviewFor(pod(SOURCE), { uid: 'abc-1' })), JSON.stringify(reviewFor(pod(SOURCE), { uid: 'u' }), null, 2)]) {
+    const parsed: unknown = JSON.parse(text);
+    assert.equal(peekAnswerKey(text), answerKey(parsed, text));
+  }
+  const plain = JSON.stringify(reviewFor(pod(SOURCE), { uid: 'abc-1' }));
+  // Values whose literal is not their text, an empty uid, no uid member, a big body: parsed instead.
+  for (const text of [
+    plain.replace('"abc-1"', '"a\\"b"'),
+    plain.replace('"abc-1"', '"a\\u0062"'),
+    plain.replace('"abc-1"', '""'),
+    plain.replace('"uid"', '"id"'),
+    `${plain}${' '.repeat(MAX_KEY_CHARS)}`,
+  ]) {
+    assert.is(peekAnswerKey(text), undefined, text.slice(60, 110));
+  }
+  // The same text with the uid at another place (a member before the request's) never shares a key.
+  const moved = JSON.stringify({ first: { uid: 'x' }, ...reviewFor(pod(SOURCE), { uid: 'abc-1' }) });
+  assert.is.not(peekAnswerKey(moved)?.before, answerKey(JSON.parse(moved), moved)?.before);
+});
+
+test('a repeated request is answered without being parsed', async () => {
+  const h = setup();
+  h.mirror.cached.set(SOURCE_KEY, { status: 'ready', digest: FAKE_DIGEST });
+  await h.admit('uid-1');
+  const parse = JSON.parse;
+  let parses = 0;
+  JSON.parse = ((text: string, reviver?: (this: unknown, key: string, value: unknown) => unknown) => {
+    parses += 1;
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  let answer: Awaited<ReturnType<typeof h.call>>;
+  try {
+    answer = await h.call('uid-2');
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.is(parses, 0, 'the handler did not parse the body');
+  assert.is(readAdmissionResponse(answer.body).uid, 'uid-2');
 });
 
 test('answerKey refuses what could make two different requests share a key', () => {
@@ -155,7 +199,7 @@ test('answerKey refuses what could make two different requests share a key', () 
   const keyedSingle = answerKey(JSON.parse(single), single);
   const keyedDuplicated = answerKey(JSON.parse(duplicated), duplicated);
   assert.ok(keyedSingle !== undefined && keyedDuplicated !== undefined);
-  assert.is.not(keyedDuplicated.key, keyedSingle.key);
+  assert.ok(keyedDuplicated.before !== keyedSingle.before || keyedDuplicated.after !== keyedSingle.after);
   const big = reviewFor(pod(`quay.io/${'a'.repeat(MAX_KEY_CHARS)}:1`), { uid: 'u' });
   assert.is(answerKey(big, JSON.stringify(big)), undefined, 'a body over the bound');
 });
@@ -165,13 +209,17 @@ test('splitAroundUid / answerBody put any uid back as JSON; the cache is bounded
   assert.is(answerBody(parts, 'a"b'), JSON.stringify({ response: { uid: 'a"b', note: 'uid' } }));
   const cache = new AnswerCache(2);
   const answer = { ...parts, outcome: 'allowed' as const, requests: [], digests: new Map(), images: new Map(), fields: {} };
-  cache.set('a', answer);
-  cache.set('b', answer);
-  assert.ok(cache.get('a', () => undefined) !== undefined);
-  cache.set('c', answer);
+  // Same lengths on both sides (one bucket), and another text of other lengths.
+  const [a, b, c] = [{ before: 'a1', after: 'x', uid: 'u' }, { before: 'b1', after: 'x', uid: 'u' }, { before: 'c11', after: 'x', uid: 'u' }];
+  cache.set(a, answer);
+  cache.set(b, answer);
+  assert.ok(cache.get({ ...a, uid: 'other' }, () => undefined) !== undefined, 'the uid is not part of the key');
+  assert.is(cache.get({ before: 'a1', after: 'y', uid: 'u' }, () => undefined), undefined, 'the other side differs');
+  cache.set(c, answer);
   assert.is(cache.size, 2);
-  assert.is(cache.get('b', () => undefined), undefined, 'b was the least recently used');
-  assert.ok(cache.get('a', () => undefined) !== undefined);
+  assert.is(cache.get(b, () => undefined), undefined, 'b was the least recently used');
+  assert.ok(cache.get(a, () => undefined) !== undefined);
+  assert.ok(cache.get(c, () => undefined) !== undefined);
 });
 
 test.run();

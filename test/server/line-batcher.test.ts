@@ -1,7 +1,7 @@
 /** Log lines of a few milliseconds reach stdout in one write, in order; big batches and flush() do not wait. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FLUSH_DELAY_MS, createLineBatcher } from '../../src/server/line-batcher.js';
+import { FLUSH_DELAY_MS, MAX_PENDING_CHARS, createLineBatcher } from '../../src/server/line-batcher.js';
 
 const test = suite('line batcher');
 
@@ -21,11 +21,11 @@ test('lines are written together, in order, within FLUSH_DELAY_MS', async () => 
   assert.equal(writes, ['a\nb\n', 'c\n']);
 });
 
-test('a batch past 64 KiB is written at once; flush() writes what is pending', () => {
+test('a batch past MAX_PENDING_CHARS is written at once; flush() writes what is pending', () => {
   const writes: string[] = [];
   const scheduled: (() => void)[] = [];
   const out = createLineBatcher((text) => void writes.push(text), (flush) => void scheduled.push(flush));
-  const big = `${'x'.repeat(40 * 1024)}\n`;
+  const big = `${'x'.repeat(MAX_PENDING_CHARS / 2)}\n`;
   out.write(big);
   out.write(big);
   assert.equal(writes, [big + big], 'written without waiting for the turn');
