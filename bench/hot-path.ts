@@ -25,7 +25,7 @@ export interface HotContext {
 
 async function load(ctx: HotContext, target: LoadTarget, connections: number, durationS: number): Promise<LoadSample> {
   const { config } = ctx.env;
-  const sample = await runWrk(target, { connections, threads: config.threads, durationS, bodyFile: ctx.bodyFile });
+  const sample = await runWrk(target, { connections, threads: config.threads, durationS, bodyFile: ctx.bodyFile, distinct: config.distinct });
   if (sample.errors > 0) throw new Error(`bench: ${sample.errors} failed requests (socket errors, timeouts or non-2xx) at ${connections} conns`);
   return sample;
 }

@@ -54,7 +54,8 @@ function startBare(env: BenchEnv): Promise<ServerProcess> {
   return startServerProcess({
     name: 'bare server',
     command: process.execPath,
-    args: ['--import', 'tsx', BARE],
+    // The same node flags as ours: the comparison is of the code, not of the heap settings.
+    args: [...env.config.nodeArgs, '--import', 'tsx', BARE],
     cwd: ROOT,
     logFile: join(env.dir, 'bare.log'),
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', TLS_CERT_FILE: env.pki.server.certFile, TLS_KEY_FILE: env.pki.server.keyFile, PORT: '0' },
@@ -92,7 +93,8 @@ async function printReport(
     `wrk ${config.threads} thread(s), ${config.reps} run(s) of ${config.durationS} s per server and connection count, ` +
     'medians; the generator, ours and the bare server share the machine\'s CPUs.\n' +
     `ours: node ${[...config.nodeArgs, config.cli ?? 'dist/cli.js'].join(' ')} serve, logging through a pipe; ` +
-    'bare: bench/bare-webhook-server.ts. One fixed AdmissionReview (same uid) for every request.\n\n');
+    `bare: node ${[...config.nodeArgs, 'bench/bare-webhook-server.ts'].join(' ')}. ` +
+    (config.distinct ? 'Every request distinct.\n\n' : 'One fixed AdmissionReview (same uid) for every request.\n\n'));
   const connections = [...new Set([config.throughputConnections, config.latencyConnections])];
   process.stdout.write(`${formatLoadTable(`hot path: ${hot.title}`, runs, config.logLevels, connections)}\n\n`);
   process.stdout.write('CPU us/req: server CPU time per answered request. %cpu: of one core over the run (the machine has ' +
@@ -120,7 +122,7 @@ async function main(): Promise<number> {
     await writeFile(authFile, JSON.stringify({ auths: { [backup.host]: { auth: basic } } }));
     const naming = parseBackupNaming({ registry: backup.host, prefix: 'mirror' });
     const env: BenchEnv = { config, dir, pki, source, backup, naming, authFile };
-    const hot = await prepareHotWorkload(source, naming);
+    const hot = await prepareHotWorkload(source, naming, config.distinct);
     const cold = await prepareColdWorkloads(source, naming, config.coldImages);
     await primeBackup(env, [hot, ...cold]);
 

@@ -7,6 +7,7 @@
 import { tmpdir } from 'node:os';
 import { z } from 'zod';
 import { parseBenchEnv } from './bench-setup.js';
+import { SERVE_NODE_FLAGS } from './serve-node-flags.js';
 import { LOG_LEVELS } from '../src/server/logger.js';
 import type { LogLevel } from '../src/server/logger.js';
 
@@ -29,10 +30,15 @@ const envSchema = z.object({
     .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p !== ''))
     .pipe(z.array(z.enum(LOG_LEVELS)).min(1))
     .default(['info', 'warn']),
+  /** Every request distinct (an annotation with a sequence number): the answer cache never hits, each admission is planned. */
+  BENCH_DISTINCT: flag.default(false),
   /** Distinct images admitted once each on the cold path (0 skips it). */
   BENCH_COLD_IMAGES: z.coerce.number().int().min(0).max(500).default(50),
-  /** Extra node flags for the serve process, space-separated (e.g. `--cpu-prof --cpu-prof-dir=DIR`). */
-  BENCH_NODE_ARGS: z.string().default(''),
+  /**
+   * Node flags for the serve process and the bare server alike, space-separated (e.g. add
+   * `--cpu-prof --cpu-prof-dir=DIR`); by default the one the Dockerfile's ENTRYPOINT gives node.
+   */
+  BENCH_NODE_ARGS: z.string().default(SERVE_NODE_FLAGS),
   /** The CLI to measure instead of this checkout's dist/cli.js (a candidate build), against the same bare server. */
   BENCH_CLI: z.string().min(1).optional(),
   BENCH_TMPDIR: z.string().min(1).optional(),
@@ -48,6 +54,7 @@ export type WebhookBenchConfig = Readonly<{
   latencyConnections: number;
   logLevels: readonly LogLevel[];
   coldImages: number;
+  distinct: boolean;
   nodeArgs: readonly string[];
   cli: string | undefined;
   tmpBase: string;
@@ -65,6 +72,7 @@ export function loadWebhookBenchConfig(env: NodeJS.ProcessEnv): WebhookBenchConf
     latencyConnections: e.BENCH_LATENCY_CONNECTIONS,
     logLevels: Object.freeze([...new Set(e.BENCH_LOG_LEVELS)]),
     coldImages: e.BENCH_COLD_IMAGES,
+    distinct: e.BENCH_DISTINCT,
     nodeArgs: e.BENCH_NODE_ARGS.split(/\s+/).filter((a) => a !== ''),
     cli: e.BENCH_CLI,
     tmpBase: e.BENCH_TMPDIR ?? tmpdir(),

@@ -52,7 +52,10 @@ async function pushAs(source: TestRegistry, naming: BackupNaming, localRef: stri
   return formatImageRef({ ...toBackupRef(ref, naming), digest: image.manifest.digest });
 }
 
-export async function prepareHotWorkload(source: TestRegistry, naming: BackupNaming): Promise<Workload> {
+/** Replaced by a sequence number per request with BENCH_DISTINCT (wrk-admission-distinct.lua). */
+const SEQ_MARKER = 'SEQ000000000000';
+
+export async function prepareHotWorkload(source: TestRegistry, naming: BackupNaming, distinct = false): Promise<Workload> {
   const deployment = readYamlFixture(FIXTURE).find(
     (doc) => isRecord(doc) && doc['kind'] === 'Deployment' && isRecord(doc['metadata']) && doc['metadata']['name'] === DEPLOYMENT,
   );
@@ -80,9 +83,15 @@ export async function prepareHotWorkload(source: TestRegistry, naming: BackupNam
     }
   }
   if (expected.size < 2) throw new Error(`bench: ${DEPLOYMENT} has ${expected.size} image(s), expected at least 2`);
+  if (distinct) {
+    const metadata = isRecord(deployment['metadata']) ? deployment['metadata'] : {};
+    const annotations = isRecord(metadata['annotations']) ? metadata['annotations'] : {};
+    deployment['metadata'] = { ...metadata, annotations: { ...annotations, 'bench.image-cloner.io/seq': SEQ_MARKER } };
+  }
   const body = reviewBody(deployment, DEPLOYMENT, NAMESPACE);
   const title = `Deployment ${NAMESPACE}/${DEPLOYMENT} (argo-cd install.yaml): ${expected.size} containers ` +
-    `(init + main), ${backupOf.size} distinct images; AdmissionReview CREATE of ${(body.length / 1024).toFixed(1)} KiB`;
+    `(init + main), ${backupOf.size} distinct images; AdmissionReview CREATE of ${(body.length / 1024).toFixed(1)} KiB` +
+    (distinct ? '; every request distinct (an annotation numbers it): each one planned, none answered from the answer cache' : '');
   return { title, body, expected };
 }
 

@@ -11,6 +11,7 @@
 #   BENCH_LOG_LEVELS=info,warn   one serve process per LOG_LEVEL
 #   BENCH_THREADS=N         wrk threads (default 1)
 #   BENCH_COLD_IMAGES=N     cold-path images (default 50; 0 skips)
+#   BENCH_DISTINCT=1        every request distinct: no answer is replayed, each is planned
 #   BENCH_STRICT=1          exit 1 when a target is missed
 #   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"   node flags for serve
 #   BENCH_CLI=PATH          measure another build's cli.js against the same bare server

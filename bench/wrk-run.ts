@@ -22,6 +22,8 @@ export interface LoadOptions {
   readonly threads: number;
   readonly durationS: number;
   readonly bodyFile: string;
+  /** Every request different (wrk-admission-distinct.lua); the body holds its marker. */
+  readonly distinct?: boolean;
 }
 
 export interface LoadSample {
@@ -41,6 +43,7 @@ export interface LoadSample {
 }
 
 const SCRIPT = join(import.meta.dirname, 'wrk-admission.lua');
+const DISTINCT_SCRIPT = join(import.meta.dirname, 'wrk-admission-distinct.lua');
 
 const summarySchema = z.object({
   requests: z.number().int().min(0),
@@ -66,7 +69,7 @@ export async function runWrk(target: LoadTarget, options: LoadOptions): Promise<
     // wrk's default of 2 s would count a slow cold answer as an error; the API server waits 10 s.
     '--timeout=10s',
     '--latency',
-    `--script=${SCRIPT}`,
+    `--script=${options.distinct === true ? DISTINCT_SCRIPT : SCRIPT}`,
     `https://127.0.0.1:${target.port}/mutate?timeout=10s`,
     '--',
     options.bodyFile,

@@ -43,11 +43,18 @@ interface Slot {
   readonly answer: CachedAnswer;
 }
 
+/** Reviews kept per bucket: a lookup compares at most this many texts. */
+const MAX_BUCKET_SLOTS = 8;
+/** Characters of the text sampled into a bucket's name (besides both lengths). */
+const SAMPLES = 48;
+
 export class AnswerCache {
   /**
-   * Slots by the lengths of the text on either side of the uid: a lookup
-   * compares the request's text with a few candidates in place, without
-   * building a key string (an allocation of the review's size) per request.
+   * Slots by bucketOf (lengths and sampled characters): a lookup compares
+   * the request's text with a few candidates in place, without building a
+   * key string of the review's size per request. A bucket holds at most
+   * MAX_BUCKET_SLOTS (reviews alike in every sampled character, such as
+   * one review with a counter in it, cost a few comparisons, not hundreds).
    */
   readonly #buckets = new Map<string, Slot[]>();
   /** Every slot, least recently used first (a Set iterates in insertion order). */
@@ -70,7 +77,8 @@ export class AnswerCache {
     key: AnswerKey,
     ready: (requests: readonly CopyRequest[]) => ReadonlyMap<string, CopyOutcome> | undefined,
   ): CachedAnswer | undefined {
-    const slot = this.#find(key);
+    const id = bucketOf(key);
+    const slot = this.#buckets.get(id)?.find((candidate) => candidate.before === key.before && candidate.after === key.after);
     if (slot === undefined) return undefined;
     const entry = slot.answer;
     if (entry.requests.length > 0) {
@@ -78,7 +86,7 @@ export class AnswerCache {
       for (const [copyKey, digest] of entry.digests) {
         const outcome = outcomes?.get(copyKey);
         if (outcome?.status !== 'ready' || outcome.digest !== digest) {
-          this.#remove(slot);
+          this.#remove(id, slot);
           return undefined;
         }
       }
@@ -90,34 +98,52 @@ export class AnswerCache {
 
   set(key: AnswerKey, answer: CachedAnswer): void {
     if (key.before.length + key.after.length > MAX_KEY_CHARS) return;
-    const old = this.#find(key);
-    if (old !== undefined) this.#remove(old);
-    const slot: Slot = { before: key.before, after: key.after, answer };
     const id = bucketOf(key);
-    this.#buckets.set(id, [...(this.#buckets.get(id) ?? []), slot]);
+    const bucket = (this.#buckets.get(id) ?? []).filter((slot) => {
+      const same = slot.before === key.before && slot.after === key.after;
+      if (same) this.#order.delete(slot);
+      return !same;
+    });
+    // Flattened copies: the request's slices would keep its whole body alive.
+    const slot: Slot = { before: flat(key.before), after: flat(key.after), answer };
+    bucket.push(slot);
+    while (bucket.length > MAX_BUCKET_SLOTS) {
+      const oldest = bucket.shift();
+      if (oldest !== undefined) this.#order.delete(oldest);
+    }
+    this.#buckets.set(id, bucket);
     this.#order.add(slot);
     while (this.#order.size > this.#maxEntries) {
       const oldest = this.#order.values().next();
       if (oldest.done === true) break;
-      this.#remove(oldest.value);
+      this.#remove(bucketOf(oldest.value), oldest.value);
     }
   }
 
-  #find(key: AnswerKey): Slot | undefined {
-    return this.#buckets.get(bucketOf(key))?.find((slot) => slot.before === key.before && slot.after === key.after);
-  }
-
-  #remove(slot: Slot): void {
+  #remove(id: string, slot: Slot): void {
     this.#order.delete(slot);
-    const id = bucketOf(slot);
     const rest = (this.#buckets.get(id) ?? []).filter((other) => other !== slot);
     if (rest.length === 0) this.#buckets.delete(id);
     else this.#buckets.set(id, rest);
   }
 }
 
+/** Both lengths (where the uid was) and SAMPLES characters spread over the text. */
 function bucketOf(key: Pick<AnswerKey, 'before' | 'after'>): string {
-  return `${key.before.length}/${key.after.length}`;
+  const { before, after } = key;
+  const total = before.length + after.length;
+  let sample = `${before.length}/${after.length}/`;
+  for (let i = 0; i < SAMPLES && total > 0; i += 1) {
+    const at = Math.floor((i * total) / SAMPLES);
+    sample += at < before.length ? before.charAt(at) : after.charAt(at - before.length);
+  }
+  return sample;
+}
+
+/** A copy that owns its characters (a round trip through JSON builds a new string), not a slice of the body. */
+function flat(text: string): string {
+  const copy: unknown = JSON.parse(JSON.stringify(text));
+  return typeof copy === 'string' ? copy : text;
 }
 
 /**

@@ -11,6 +11,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { SERVE_NODE_FLAGS } from '../../bench/serve-node-flags.js';
 import { DEFAULT_INSTALL } from './installs.js';
 import { PROJECT_ROOT, at, one, podSpec, readRepoFile, webhookContainer } from './render.js';
 
@@ -227,7 +228,7 @@ test('exec-form ENTRYPOINT node dist/cli.js, CMD serve; EXPOSE the webhook port'
   }
   assert.ok(runtime !== undefined);
   const last = (keyword: string): Instruction | undefined => runtime.instructions.filter((i) => i.keyword === keyword).at(-1);
-  assert.equal(execForm(last('ENTRYPOINT'), 'ENTRYPOINT'), ['/nodejs/bin/node', '/app/dist/cli.js']);
+  assert.equal(execForm(last('ENTRYPOINT'), 'ENTRYPOINT'), ['/nodejs/bin/node', SERVE_NODE_FLAGS, '/app/dist/cli.js']);
   assert.equal(execForm(last('CMD'), 'CMD'), ['serve']);
   const container = webhookContainer(one(DEFAULT_INSTALL.objects(), 'Deployment', 'image-cloner'));
   assert.is(last('EXPOSE')?.args, String(at(container, 'ports', 0, 'containerPort')));

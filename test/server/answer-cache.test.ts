@@ -222,4 +222,21 @@ test('splitAroundUid / answerBody put any uid back as JSON; the cache is bounded
   assert.ok(cache.get(c, () => undefined) !== undefined);
 });
 
+test('reviews alike in all but a counter share a bucket of at most 8: no false hit, the newest kept', () => {
+  const cache = new AnswerCache();
+  const parts = splitAroundUid((uid) => JSON.stringify({ uid }));
+  const answerFor = (n: number) => ({ ...parts, outcome: 'allowed' as const, requests: [], digests: new Map(), images: new Map(), fields: { n } });
+  const text = (n: number): string => `{"request":{"uid":"u","object":{"seq":"${String(n).padStart(6, '0')}"${' '.repeat(4000)}}}}`;
+  const keys = Array.from({ length: 12 }, (_, n) => {
+    const t = text(n);
+    const key = peekAnswerKey(t);
+    if (key === undefined) throw new Error('no key');
+    cache.set(key, answerFor(n));
+    return key;
+  });
+  const found = keys.map((key) => cache.get(key, () => undefined)?.fields['n']);
+  assert.equal(found, [undefined, undefined, undefined, undefined, 4, 5, 6, 7, 8, 9, 10, 11]);
+  assert.is(cache.size, 8);
+});
+
 test.run();
