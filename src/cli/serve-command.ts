@@ -143,6 +143,7 @@ async function serveWith(
     observer: createMirrorObserver(metrics, logger),
   });
   metrics.readInFlightFrom(() => mirror.inFlight);
+  metrics.readRunningFrom(() => mirror.running);
   const readiness = new Readiness();
   const admission = createAdmissionHandler({
     policy: config.policy,

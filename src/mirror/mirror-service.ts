@@ -97,6 +97,11 @@ export class MirrorService implements ImageMirror {
     return this.#flights.size;
   }
 
+  /** Copies holding one of the COPY_CONCURRENCY slots now (inFlight counts the queued ones too). */
+  get running(): number {
+    return this.#limiter.active;
+  }
+
   async ensure(requests: readonly CopyRequest[], options: EnsureOptions): Promise<ReadonlyMap<string, CopyOutcome>> {
     const known = new Map<string, CopyOutcome>();
     const flights = new Map<string, Promise<CopyOutcome>>();

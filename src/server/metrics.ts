@@ -38,6 +38,7 @@ export class ServerMetrics {
   readonly #referrers: Counter<'registry' | 'outcome'>;
   readonly #registries = new Set<string>();
   #inFlight: () => number = () => 0;
+  #running: () => number = () => 0;
 
   constructor(options: ServerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -117,12 +118,26 @@ export class ServerMetrics {
         this.set(inFlight());
       },
     });
+    const running = (): number => this.#running();
+    new Gauge({
+      name: 'image_cloner_copies_running',
+      help: 'Copies running now (at most COPY_CONCURRENCY; the others in flight are queued)',
+      registers,
+      collect() {
+        this.set(running());
+      },
+    });
     if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
 
   /** Where the in-flight gauge reads from (the mirror is built after the metrics it reports to). */
   readInFlightFrom(source: () => number): void {
     this.#inFlight = source;
+  }
+
+  /** Where the running gauge reads from. */
+  readRunningFrom(source: () => number): void {
+    this.#running = source;
   }
 
   recordAdmission(outcome: AdmissionOutcome, seconds: number): void {

@@ -23,6 +23,7 @@ export class FakeMirror implements ImageMirror {
   /** Wait this long before answering (an admission in flight during shutdown). */
   delayMs = 0;
   inFlight = 0;
+  running = 0;
   drainCalls: number[] = [];
   drainResult = true;
 

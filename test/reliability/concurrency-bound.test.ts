@@ -92,10 +92,12 @@ test(`COPY_CONCURRENCY=${CONCURRENCY}, ${IMAGES} images at once (${LARGE} with $
     assert.is(response.allowed, true);
     assert.ok(ms < 2_000, `answered within the budget (${ms} ms)`);
     let gaugeMax = 0;
+    let runningMax = 0;
     const copied = new RegExp(`^image_cloner_copies_finished_total\\{registry="${w.sourceProxy.host.replace(/\./g, '\\.')}",outcome="copied"\\}$`);
     await waitFor(
       async () => {
         gaugeMax = Math.max(gaugeMax, (await serve.metric(/^image_cloner_copies_in_flight$/)) ?? 0);
+        runningMax = Math.max(runningMax, (await serve.metric(/^image_cloner_copies_running$/)) ?? 0);
         // The warm-up's copy counts too.
         return (await serve.metric(copied)) === IMAGES + 1;
       },
@@ -106,10 +108,11 @@ test(`COPY_CONCURRENCY=${CONCURRENCY}, ${IMAGES} images at once (${LARGE} with $
     const overlap = maxOverlap(w.sourceProxy.requests);
     const growthMiB = (peakKiB - rssBefore) / 1024;
     console.log(
-      `  images read at once at most ${overlap}; in-flight gauge max ${gaugeMax} (it counts queued tasks too); ` +
+      `  images read at once at most ${overlap}; in-flight gauge max ${gaugeMax} (queued too), running ${runningMax}; ` +
         `RSS before ${(rssBefore / 1024).toFixed(1)} MiB, peak ${(peakKiB / 1024).toFixed(1)} MiB (+${growthMiB.toFixed(1)} MiB)`,
     );
     assert.is(overlap, CONCURRENCY, `at most ${CONCURRENCY} images copied at once, and that many`);
+    assert.ok(runningMax >= 1 && runningMax <= CONCURRENCY, `running gauge max ${runningMax}, at most ${CONCURRENCY}`);
     assert.ok(growthMiB < LARGE_MIB / 2, `peak RSS grew ${growthMiB.toFixed(1)} MiB; a ${LARGE_MIB} MiB layer must stream, not be held`);
   } finally {
     w.sourceProxy.clearRules();

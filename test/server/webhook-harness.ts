@@ -51,6 +51,7 @@ export async function startWebhook(options: WebhookOptions = {}): Promise<Runnin
   const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
   const metrics = new ServerMetrics();
   metrics.readInFlightFrom(() => mirror.inFlight);
+  metrics.readRunningFrom(() => mirror.running);
   const readiness = new Readiness();
   const admission = createAdmissionHandler({
     policy: options.policy ?? parseMutationPolicy({ registry: BACKUP }),

@@ -182,6 +182,7 @@ routes('/metrics: Prometheus text with every metric after one admission and copy
   });
   w.metrics.recordRateLimited('quay.io');
   w.mirror.inFlight = 3;
+  w.mirror.running = 2;
   const res = await httpsRequest(w.target, { path: '/metrics' });
   assert.is(res.status, 200);
   assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
@@ -197,6 +198,7 @@ routes('/metrics: Prometheus text with every metric after one admission and copy
     /^image_cloner_cache_hits_total 1$/m,
     /^image_cloner_registry_rate_limited_total\{registry="quay\.io"\} 1$/m,
     /^image_cloner_copies_in_flight 3$/m,
+    /^image_cloner_copies_running 2$/m,
   ]) {
     assert.match(res.body, line);
   }
