@@ -12,6 +12,7 @@
  * original-images annotation added, and skopeo must read every rewritten
  * reference from the backup with the source's digest.
  */
+import { POD_SPEC_PATHS, WORKLOAD_KIND_NAMES, type WorkloadKindName } from '../helpers/pod-spec-paths.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { applyPatch } from '../core/apply-patch.js';
@@ -183,31 +184,11 @@ function lastApplied(images: Images): Record<string, string> {
   return { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ image: images.multi.ref }) };
 }
 
-const KINDS = [
-  'Pod',
-  'PodTemplate',
-  'ReplicationController',
-  'Deployment',
-  'ReplicaSet',
-  'StatefulSet',
-  'DaemonSet',
-  'Job',
-  'CronJob',
-] as const;
-type Kind = (typeof KINDS)[number];
+const KINDS = WORKLOAD_KIND_NAMES;
+type Kind = WorkloadKindName;
 
-/** Where the pod spec lives in each kind (Kubernetes API reference), written here apart from src/core/pod-specs.ts. */
-const SPEC_PATH: Readonly<Record<Kind, readonly string[]>> = {
-  Pod: ['spec'],
-  PodTemplate: ['template', 'spec'],
-  ReplicationController: ['spec', 'template', 'spec'],
-  Deployment: ['spec', 'template', 'spec'],
-  ReplicaSet: ['spec', 'template', 'spec'],
-  StatefulSet: ['spec', 'template', 'spec'],
-  DaemonSet: ['spec', 'template', 'spec'],
-  Job: ['spec', 'template', 'spec'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
-};
+/** Where the pod spec lives in each kind: the suite's own table, written apart from src/core/pod-specs.ts. */
+const SPEC_PATH = POD_SPEC_PATHS;
 
 function makeObject(kind: Kind, images: Images): Record<string, unknown> {
   const meta = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
