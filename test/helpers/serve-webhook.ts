@@ -42,10 +42,40 @@ function servicePkiForServe(): Promise<TestPki> {
   return sharedTestPki({ extraDnsNames: [SERVICE_NAME] });
 }
 
+/** Where a Pod finds its service account: fixed in the code, as in every Kubernetes client. */
+const SERVICE_ACCOUNT_DIR = '/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Runs the command in its own user and mount namespace (unshare -rm, which
+ * needs no privilege where unprivileged user namespaces are allowed, as on
+ * Debian) with a tmpfs over /run holding `dir`'s token, ca.crt and
+ * namespace at the service account path (/var/run is /run): the process
+ * sees what a Pod sees, and nothing on the machine changes.
+ */
+function asPod(serviceAccountDir: string, command: string, args: readonly string[]): [string, string[]] {
+  const script =
+    `mount -t tmpfs tmpfs /run && mkdir -p ${SERVICE_ACCOUNT_DIR} && ` +
+    `cp "$1/token" "$1/ca.crt" "$1/namespace" ${SERVICE_ACCOUNT_DIR}/ && shift && exec "$@"`;
+  return ['unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', script, 'sh', serviceAccountDir, command, ...args]];
+}
+
+export interface ServeOptions {
+  /** A directory with `token`, `ca.crt` and `namespace`, mounted where a Pod's service account is (see asPod). */
+  readonly serviceAccountDir?: string;
+}
+
 /** `env` is the whole environment besides PATH, as a Deployment would set it. */
-export async function startServeWebhook(env: Readonly<Record<string, string>>, name = 'serve'): Promise<ServeWebhook> {
+export async function startServeWebhook(
+  env: Readonly<Record<string, string>>,
+  name = 'serve',
+  options: ServeOptions = {},
+): Promise<ServeWebhook> {
   const [pki] = await Promise.all([servicePkiForServe(), ensureBuiltCli()]);
-  const child = spawnManaged(process.execPath, [CLI_PATH, 'serve'], {
+  const [command, args] =
+    options.serviceAccountDir === undefined
+      ? [process.execPath, [CLI_PATH, 'serve']]
+      : asPod(options.serviceAccountDir, process.execPath, [CLI_PATH, 'serve']);
+  const child = spawnManaged(command, args, {
     name,
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
