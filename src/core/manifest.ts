@@ -4,6 +4,7 @@
  * is the image's identity); only `filterIndex` builds a new document.
  */
 import { ClonerError } from './errors.js';
+import { isJsonObject } from './json-object.js';
 import type { Descriptor } from './descriptor.js';
 import {
   DOCKER_LAYER_FOREIGN,
@@ -156,10 +157,6 @@ function decodeDocument(bytes: Uint8Array): JsonObject {
   }
   if (!isJsonObject(value)) throw badManifest('manifest is not a JSON object');
   return value;
-}
-
-function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -10,6 +10,7 @@
  * 1.8), so every field read is checked; a wrong shape becomes a problem
  * string, never an exception.
  */
+import { isJsonObject } from './json-object.js';
 import { formatPointer } from './json-patch.js';
 
 export type WorkloadKind =
@@ -80,16 +81,11 @@ const POD_SPEC_TOKENS: Readonly<Record<WorkloadKind, readonly string[]>> = {
 
 const CONTAINER_FIELDS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
 
-/**
- * Plain type checks, not zod, on purpose: this walk runs on every admission
- * (the hot path), and a zod record schema copies every object it checks.
- * It reads a handful of fields and validates each one it reads.
- */
-function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+// Plain type checks (isJsonObject and these), not zod, on purpose: this walk
+// runs on every admission, and a zod record schema copies every object it
+// checks. It reads a handful of fields and validates each one it reads.
 
-/** A string, or absent (undefined/null) when `optional`; anything else is a wrong shape. */
+/** A string, or absent (undefined/null); `false` for anything else (a wrong shape). */
 function optionalString(value: unknown): string | null | undefined | false {
   return value === undefined || value === null || typeof value === 'string' ? value : false;
 }

@@ -5,6 +5,7 @@
  * edit can never change anything the patch did not.
  */
 import { ClonerError } from '../core/errors.js';
+import { isJsonObject } from '../core/json-object.js';
 import { parsePointer } from '../core/json-patch.js';
 import type { PatchOp } from '../core/json-patch.js';
 
@@ -23,7 +24,7 @@ export function applyPatch(value: unknown, ops: readonly PatchOp[]): unknown {
       if (op.op === 'add' && key === '-') parent.push(op.value);
       else if (/^(0|[1-9]\d*)$/.test(key) && Number(key) < parent.length) parent.splice(Number(key), op.op === 'add' ? 0 : 1, op.value);
       else throw patchError(op);
-    } else if (isRecord(parent) && (op.op === 'add' || key in parent)) {
+    } else if (isJsonObject(parent) && (op.op === 'add' || key in parent)) {
       parent[key] = op.value;
     } else {
       throw patchError(op);
@@ -34,12 +35,8 @@ export function applyPatch(value: unknown, ops: readonly PatchOp[]): unknown {
 
 function memberOf(parent: unknown, key: string, op: PatchOp): unknown {
   if (Array.isArray(parent)) return parent[Number(key)];
-  if (isRecord(parent)) return parent[key];
+  if (isJsonObject(parent)) return parent[key];
   throw patchError(op);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function patchError(op: PatchOp): ClonerError {

@@ -67,9 +67,9 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
   const answers = options.answerCache === false ? undefined : new AnswerCache();
   const ready = (requests: readonly CopyRequest[]): ReadonlyMap<string, CopyOutcome> | undefined => mirror.ready?.(requests);
 
-  const finish = (outcome: AdmissionOutcome, started: number, review: AdmissionReviewResponse): HttpAnswer => {
+  const finish = (outcome: AdmissionOutcome, started: number, body: string): HttpAnswer => {
     metrics?.recordAdmission(outcome, (now() - started) / 1000);
-    return { status: 200, contentType: 'application/json', body: JSON.stringify(review) };
+    return { status: 200, contentType: 'application/json', body };
   };
 
   const replay = (answer: CachedAnswer, uid: string, started: number): HttpAnswer => {
@@ -138,18 +138,21 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
       warnings: review.response.warnings?.length ?? 0,
     };
     const fields = { uid: request.uid, ...stable, ms: now() - started };
+    let body: string | undefined;
     if (answers !== undefined && answerKeyOf !== undefined && failure === undefined && isFinal(plan)) {
       const serialized = splitAroundUid((uid) => JSON.stringify({ ...review, response: { ...review.response, uid } }));
       const digests = new Map<string, string>();
       for (const [key, copy] of outcomes) if (copy.status === 'ready') digests.set(key, copy.digest);
       answers.set(answerKeyOf, { ...serialized, outcome, requests, digests, images, fields: stable });
+      // The answer is the cached one with this uid: serialized once.
+      body = answerBody(serialized, request.uid);
     }
     if (failure === undefined) logger.info('admission', fields);
     else {
       const stack = logger.isEnabled('debug') && failure instanceof Error ? { stack: failure.stack } : {};
       logger.error('admission', { ...fields, ...errorFields(failure), ...stack });
     }
-    return finish(outcome, started, review);
+    return finish(outcome, started, body ?? JSON.stringify(review));
   };
 
   return async (body, timeoutParam) => {
@@ -180,7 +183,7 @@ export function createAdmissionHandler(options: AdmissionHandlerOptions): Admiss
           const ms = now() - started;
           logger.warn('admission', { uid: parsed.uid, outcome: 'malformed', problem: parsed.problem, ms });
           const warning = formatWarning(`unreadable request (${parsed.problem}); images left unchanged`);
-          return finish('malformed', started, allowed(parsed.uid, [warning]));
+          return finish('malformed', started, JSON.stringify(allowed(parsed.uid, [warning])));
         }
         case 'request':
           return await admit(parsed.request, timeoutParam, started, keyed);

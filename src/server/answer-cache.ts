@@ -15,6 +15,7 @@
  * fixed number of them, least recently used dropped first.
  */
 import type { CopyOutcome, CopyRequest, ImageStatus } from '../core/image-decision.js';
+import { isJsonObject } from '../core/json-object.js';
 import type { AdmissionOutcome } from './metrics.js';
 
 export interface CachedAnswer {
@@ -163,9 +164,9 @@ function flat(text: string): string {
  * be that member's). The body's size bounds the key's.
  */
 export function answerKey(review: unknown, text: string): AnswerKey | undefined {
-  if (text.length > MAX_KEY_CHARS || !isRecord(review)) return undefined;
+  if (text.length > MAX_KEY_CHARS || !isJsonObject(review)) return undefined;
   const request = review['request'];
-  if (!isRecord(request)) return undefined;
+  if (!isJsonObject(request)) return undefined;
   const uid = request['uid'];
   if (typeof uid !== 'string' || uid === '') return undefined;
   const quoted = JSON.stringify(uid);
@@ -214,9 +215,6 @@ const PLAIN_UID = /^[^"\\\u0000-\u001f]+$/;
 /** What precedes the uid's value: its member name, then the colon, whitespace allowed (RFC 8259 section 2). */
 const UID_MEMBER = /"uid"[ \t\n\r]*:[ \t\n\r]*$/;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The serialized review split around its uid, so another uid can be put in without serializing again. */
 export function splitAroundUid(serialize: (uid: string) => string): { readonly before: string; readonly after: string } {
