@@ -103,6 +103,9 @@ export async function copyImage(
     return { ...summary, ms: Date.now() - started };
   } catch (error) {
     controller.abort(error);
+    // The other transfers end on the abort; wait for them (and the upload
+    // sessions they cancel), so nothing of this copy goes on after it failed.
+    await run.settled();
     await destination.abort().catch(() => undefined);
     if (error instanceof ClonerError && error.message.includes(source.label)) throw error;
     throw wrapError(`copying ${source.label} to ${destination.label}`, error);
@@ -132,6 +135,11 @@ class CopyRun {
     this.#opts = opts;
     this.#signal = signal;
     this.#limiter = new Limiter(opts.jobs ?? DEFAULT_JOBS);
+  }
+
+  /** Every blob and child manifest task started, finished either way (after an abort: bounded by their deadlines). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#blobs.values(), ...this.#children.values()]);
   }
 
   async copy(): Promise<Omit<CopySummary, 'ms'>> {

@@ -96,15 +96,14 @@ export async function mountBlob(
   const url = ex.url(`${repository}/blobs/uploads/`);
   url.searchParams.set('mount', digest);
   url.searchParams.set('from', fromRepository);
-  const res = await ex.send({
+  const res = await sendOpeningSession(ex, {
     method: 'POST',
     url,
     scopes: [pushScope(repository), pullScope(fromRepository)],
     headers: { 'content-length': '0' },
     body: new Uint8Array(0),
-    signal,
     what,
-  });
+  }, signal);
   await ex.expect(res, [201, 202], what);
   await discard(res);
   if (res.status === 201) return true;
@@ -130,20 +129,24 @@ export async function uploadBlob(
 ): Promise<void> {
   const what = `uploading blob ${descriptor.digest} to ${ex.domain}/${repository}`;
   const start = ex.url(`${repository}/blobs/uploads/`);
-  const opened = await ex.send({
+  const opened = await sendOpeningSession(ex, {
     method: 'POST',
     url: start,
     scopes: [pushScope(repository)],
     headers: { 'content-length': '0' },
     body: new Uint8Array(0),
-    signal,
     what,
-  });
+  }, signal);
   await ex.expect(opened, [202], what);
   await discard(opened);
   const location = headerValue(opened.headers, 'location');
   if (location === undefined) throw new ClonerError('IC_ERR_REGISTRY', `${what}: no upload Location returned`);
   const session = resolveLocation(ex, start, location, `${what}: upload Location`);
+  if (signal?.aborted === true) {
+    // Aborted while the session was being opened: it exists now, so it is cancelled like any other.
+    await cancelUpload(ex, repository, session);
+    signal.throwIfAborted();
+  }
   const put = new URL(session);
   put.searchParams.set('digest', descriptor.digest);
   try {
@@ -162,6 +165,38 @@ export async function uploadBlob(
     body.destroy();
     await cancelUpload(ex, repository, session);
     throw error;
+  }
+}
+
+/** How long a POST that opens an upload session may go on after the copy is aborted. */
+const OPEN_GRACE_MS = 5_000;
+
+/**
+ * A POST that may open an upload session. Aborting it as soon as the copy
+ * is aborted (another blob failed) would leave a session the registry
+ * created but whose Location we never read, so nobody could cancel it: the
+ * request gets OPEN_GRACE_MS more to answer, and the caller cancels what it
+ * opened. Past the grace it is aborted after all.
+ */
+async function sendOpeningSession(
+  ex: RegistryExchange,
+  exchange: Omit<Parameters<RegistryExchange['send']>[0], 'signal'>,
+  signal: AbortSignal | undefined,
+): Promise<Awaited<ReturnType<RegistryExchange['send']>>> {
+  if (signal === undefined) return ex.send(exchange);
+  signal.throwIfAborted();
+  const late = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    timer = setTimeout(() => late.abort(signal.reason), OPEN_GRACE_MS);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await ex.send({ ...exchange, signal: late.signal });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    clearTimeout(timer);
   }
 }
 
